@@ -1,0 +1,76 @@
+"""Model manifests (resources/models/NAME.json) and checking an installed model against one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from asr import settings
+from asr.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    license: str
+    archive_url: str
+    archive_folder: str
+    roles: dict[str, str]
+    files: tuple[ModelFile, ...]
+
+    @staticmethod
+    def load(name: str = settings.DEFAULT_MODEL) -> Manifest:
+        path = settings.resource_path(f"models/{name}.json")
+        if not path.is_file():
+            raise ModelError(f"unknown model {name!r}: no manifest at {path}")
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        files = tuple(ModelFile(f["name"], int(f["bytes"]), f["sha256"]) for f in raw["files"])
+        return Manifest(
+            name=raw["name"],
+            license=raw["license"],
+            archive_url=raw["archive_url"],
+            archive_folder=raw["archive_folder"],
+            roles=dict(raw["roles"]),
+            files=files,
+        )
+
+
+def sha256_of(path: Path, block: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fix_hint(manifest: Manifest) -> str:
+    return f"run `lingyin models install` (or `lingyin models install --from DIR`) for {manifest.name}"
+
+
+def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False) -> None:
+    """Raise ModelError naming the path and the fix when a file is missing, short or corrupt.
+
+    Sizes are always checked (cheap, catches truncation); sha256 only when ``checksums``.
+    """
+    if not directory.is_dir():
+        raise ModelError(f"model {manifest.name} is not installed: {directory} does not exist; "
+                         f"{fix_hint(manifest)}")
+    for entry in manifest.files:
+        path = directory / entry.name
+        if not path.is_file():
+            raise ModelError(f"model file missing: {path}; {fix_hint(manifest)}")
+        size = path.stat().st_size
+        if size != entry.bytes:
+            raise ModelError(f"model file is corrupt (size {size}, expected {entry.bytes}): {path}; "
+                             f"{fix_hint(manifest)}")
+        if checksums and sha256_of(path) != entry.sha256:
+            raise ModelError(f"model file is corrupt (sha256 mismatch): {path}; {fix_hint(manifest)}")

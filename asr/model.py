@@ -1,0 +1,131 @@
+"""The streaming Zipformer2 transducer on onnxruntime: encoder with cached states, a stateless
+decoder (cached per token history) and the joiner. Sessions are created once and shared by every
+stream; per-utterance state lives in EncoderState, owned by the stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from asr import settings
+from asr.errors import ModelError
+from asr.manifest import Manifest, verify_dir
+from asr.tokens import TokenTable
+
+FloatArray = npt.NDArray[np.float32]
+EncoderState = dict[str, npt.NDArray[Any]]
+DECODER_CACHE_LIMIT = 8192  # rows of 320 floats: at most ~10 MB
+
+
+@dataclass(frozen=True)
+class ModelPaths:
+    encoder: Path
+    decoder: Path
+    joiner: Path
+    tokens: Path
+
+    @staticmethod
+    def from_dir(directory: Path, manifest: Manifest) -> ModelPaths:
+        verify_dir(directory, manifest)
+        roles = manifest.roles
+        return ModelPaths(*(directory / roles[r] for r in ("encoder", "decoder", "joiner", "tokens")))
+
+
+def _session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"cannot load model file {path}: {exc}; the file is corrupt, "
+                         "reinstall it with `lingyin models install`") from exc
+
+
+def _dim(value: object) -> int:
+    return value if isinstance(value, int) and value > 0 else 1
+
+
+class TransducerModel:
+    """Load with ``TransducerModel.load()``; one instance serves any number of streams."""
+
+    def __init__(self, paths: ModelPaths, threads: int = 1) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        self.paths = paths
+        self._encoder = _session(paths.encoder, threads)
+        self._decoder = _session(paths.decoder, threads)
+        self._joiner = _session(paths.joiner, threads)
+        meta = self._encoder.get_modelmeta().custom_metadata_map
+        try:
+            self.window = int(meta["T"])
+            self.shift = int(meta["decode_chunk_len"])
+        except (KeyError, ValueError) as exc:
+            raise ModelError(f"{paths.encoder}: metadata T/decode_chunk_len missing") from exc
+        self.vocab_size = int(self._joiner.get_outputs()[0].shape[-1])
+        self.context_size = int(self._decoder.get_inputs()[0].shape[-1])
+        self.tokens = TokenTable.load(paths.tokens, self.vocab_size)
+        self._state_inputs = [i for i in self._encoder.get_inputs() if i.name != "x"]
+        self._state_outputs = [o.name for o in self._encoder.get_outputs()][1:]
+        self._decoder_cache: dict[tuple[int, ...], FloatArray] = {}
+
+    @staticmethod
+    def load(model_dir: Path | None = None, threads: int = 1,
+             name: str = settings.DEFAULT_MODEL) -> TransducerModel:
+        manifest = Manifest.load(name)
+        directory = model_dir if model_dir is not None else settings.model_dir(name)
+        return TransducerModel(ModelPaths.from_dir(directory, manifest), threads)
+
+    @property
+    def frame_seconds(self) -> float:
+        """Seconds per encoder output frame (4 fbank frames of 10 ms after subsampling)."""
+        return 0.01 * self.shift / self.frames_per_chunk
+
+    @property
+    def frames_per_chunk(self) -> int:
+        return int(self._encoder.get_outputs()[0].shape[1])
+
+    def initial_state(self) -> EncoderState:
+        state: EncoderState = {}
+        for spec in self._state_inputs:
+            dtype = np.int64 if "int64" in spec.type else np.float32
+            state[spec.name] = np.zeros([_dim(d) for d in spec.shape], dtype=dtype)
+        return state
+
+    def encode(self, features: FloatArray, state: EncoderState) -> tuple[FloatArray, EncoderState]:
+        """One chunk: ``window`` fbank frames → (frames_per_chunk, dim) encoder frames."""
+        feed = dict(state)
+        feed["x"] = features[np.newaxis]
+        outputs = self._encoder.run(None, feed)
+        new_state = {spec.name: outputs[i + 1] for i, spec in enumerate(self._state_inputs)}
+        return np.asarray(outputs[0][0]), new_state
+
+    def decoder_out(self, contexts: list[tuple[int, ...]]) -> FloatArray:
+        """Prediction-network outputs for token histories, one row each (cached)."""
+        cache = self._decoder_cache
+        missing = list({c for c in contexts if c not in cache})
+        if missing:
+            if len(cache) + len(missing) > DECODER_CACHE_LIMIT:
+                cache.clear()
+            rows = self._decoder.run(None, {"y": np.array(missing, dtype=np.int64)})[0]
+            for context, row in zip(missing, rows, strict=True):
+                cache[context] = row
+        return np.stack([cache[c] for c in contexts])
+
+    def join(self, encoder_rows: FloatArray, decoder_rows: FloatArray) -> FloatArray:
+        """Log-softmax over the whole vocabulary, one row per (encoder, decoder) pair."""
+        logits = self._joiner.run(None, {"encoder_out": encoder_rows,
+                                         "decoder_out": decoder_rows})[0]
+        return log_softmax(np.asarray(logits, dtype=np.float32))
+
+
+def log_softmax(logits: FloatArray) -> FloatArray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
