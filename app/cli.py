@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from asr.errors import LingyinError
 
-COMMANDS = ("models", "transcribe", "itn")
+COMMANDS = ("models", "transcribe")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -88,7 +88,7 @@ def load_audio(path: str | Path) -> Samples:
         try:
             samples, rate = reader(file)
             break
-        except Exception as exc:  # noqa: BLE001 - decoders raise many unrelated types
+        except Exception as exc:
             errors.append(f"{reader.__name__.strip('_')}: {exc}".strip())
     else:
         raise AudioError(

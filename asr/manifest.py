@@ -53,7 +53,8 @@ def sha256_of(path: Path, block: int = 1 << 20) -> str:
 
 
 def fix_hint(manifest: Manifest) -> str:
-    return f"run `lingyin models install` (or `lingyin models install --from DIR`) for {manifest.name}"
+    return (f"run `lingyin models install` (or `lingyin models install --from DIR`) "
+            f"for {manifest.name}")
 
 
 def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False) -> None:
@@ -70,7 +71,8 @@ def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False) 
             raise ModelError(f"model file missing: {path}; {fix_hint(manifest)}")
         size = path.stat().st_size
         if size != entry.bytes:
-            raise ModelError(f"model file is corrupt (size {size}, expected {entry.bytes}): {path}; "
-                             f"{fix_hint(manifest)}")
+            raise ModelError(f"model file is corrupt (size {size}, expected {entry.bytes}): "
+                             f"{path}; {fix_hint(manifest)}")
         if checksums and sha256_of(path) != entry.sha256:
-            raise ModelError(f"model file is corrupt (sha256 mismatch): {path}; {fix_hint(manifest)}")
+            raise ModelError(f"model file is corrupt (sha256 mismatch): {path}; "
+                             f"{fix_hint(manifest)}")

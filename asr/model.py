@@ -32,7 +32,8 @@ class ModelPaths:
     def from_dir(directory: Path, manifest: Manifest) -> ModelPaths:
         verify_dir(directory, manifest)
         roles = manifest.roles
-        return ModelPaths(*(directory / roles[r] for r in ("encoder", "decoder", "joiner", "tokens")))
+        names = ("encoder", "decoder", "joiner", "tokens")
+        return ModelPaths(*(directory / roles[name] for name in names))
 
 
 def _session(path: Path, threads: int) -> Any:
@@ -128,4 +129,5 @@ class TransducerModel:
 
 def log_softmax(logits: FloatArray) -> FloatArray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    result: FloatArray = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return result

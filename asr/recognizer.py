@@ -62,7 +62,9 @@ class Stream:
     def accept(self, audio: AudioChunk | Samples) -> None:
         if self._result is not None:
             raise RuntimeError("this stream is finished; start a new one")
-        chunk = audio if isinstance(audio, AudioChunk) else AudioChunk(np.asarray(audio), self._rate)
+        if not isinstance(audio, AudioChunk):
+            audio = AudioChunk(np.asarray(audio, dtype=np.float32), self._rate)
+        chunk = audio
         if chunk.rate != self._rate:
             raise AudioError(f"stream opened at {self._rate} Hz was fed a {chunk.rate} Hz chunk")
         samples = np.asarray(chunk.samples, dtype=np.float32)

@@ -135,19 +135,32 @@ class Search:
 
 
 class GreedySearch(Search):
-    """Arg-max per frame, at most one symbol per frame (as the model was trained)."""
+    """Arg-max per frame, at most one symbol per frame (as the model was trained).
 
-    def _step(self, row: FloatArray) -> None:
-        hyp = self.hyps[0]
-        logp = self.model.join(row[np.newaxis], self.model.decoder_out([hyp.history]))[0]
-        mask = self._mask(hyp.state)
-        scores = logp if mask is None else logp + mask
-        token = int(np.argmax(scores))
-        if token == BLANK:
-            hyp.score += float(logp[BLANK])
-            return
-        state, bonus = self.context.advance(hyp.state, token)
-        self.hyps[0] = hyp.extend(token, self.frames, float(logp[token]), state, bonus)
+    The decoder output only changes when a token is emitted, so the joiner runs once over all
+    remaining frames of a chunk and again only after an emission.
+    """
+
+    def advance(self, encoder_frames: FloatArray) -> None:
+        start, count = 0, len(encoder_frames)
+        while start < count:
+            hyp = self.hyps[0]
+            decoder_row = self.model.decoder_out([hyp.history])
+            block = encoder_frames[start:]
+            logp = self.model.join(block, np.repeat(decoder_row, len(block), axis=0))
+            mask = self._mask(hyp.state)
+            tokens = np.argmax(logp if mask is None else logp + mask, axis=1)
+            emitted = np.flatnonzero(tokens != BLANK)
+            stop = int(emitted[0]) if len(emitted) else len(block)
+            hyp.score += float(logp[:stop, BLANK].sum())
+            self.frames += stop
+            if stop == len(block):
+                return
+            token = int(tokens[stop])
+            state, bonus = self.context.advance(hyp.state, token)
+            self.hyps[0] = hyp.extend(token, self.frames, float(logp[stop, token]), state, bonus)
+            self.frames += 1
+            start += stop + 1
 
 
 class BeamSearch(Search):
