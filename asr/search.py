@@ -95,7 +95,8 @@ class Search:
         self.model = model
         self.context: SearchContext = context if context is not None else FreeContext()
         self.frames = 0
-        start = (BLANK,) * model.context_size
+        # the decoder reads -1 as "no token" (a zero embedding): the start context is (-1, blank)
+        start = (-1,) * (model.context_size - 1) + (BLANK,)
         self.hyps = [Hyp(0.0, 0.0, 0, start, self.context.start())]
         self._masks: dict[Hashable, np.ndarray | None] = {}
 
