@@ -142,6 +142,12 @@ class GreedySearch(Search):
     remaining frames of a chunk and again only after an emission.
     """
 
+    def __init__(self, model: TransducerModel, context: SearchContext | None = None,
+                 trace: bool = False) -> None:
+        super().__init__(model, context)
+        # with ``trace``, the path's cumulative score after each frame (for keyword spotting)
+        self.trace: list[float] | None = [] if trace else None
+
     def advance(self, encoder_frames: FloatArray) -> None:
         start, count = 0, len(encoder_frames)
         while start < count:
@@ -153,6 +159,9 @@ class GreedySearch(Search):
             tokens = np.argmax(logp if mask is None else logp + mask, axis=1)
             emitted = np.flatnonzero(tokens != BLANK)
             stop = int(emitted[0]) if len(emitted) else len(block)
+            if self.trace is not None:
+                steps = np.cumsum(logp[:stop, BLANK], dtype=np.float64) + hyp.score
+                self.trace.extend(steps.tolist())
             hyp.score += float(logp[:stop, BLANK].sum())
             self.frames += stop
             if stop == len(block):
@@ -160,6 +169,8 @@ class GreedySearch(Search):
             token = int(tokens[stop])
             state, bonus = self.context.advance(hyp.state, token)
             self.hyps[0] = hyp.extend(token, self.frames, float(logp[stop, token]), state, bonus)
+            if self.trace is not None:
+                self.trace.append(self.hyps[0].score)
             self.frames += 1
             start += stop + 1
 

@@ -1,0 +1,117 @@
+"""Readings of written Chinese as the model's tokens, with the variants speech produces.
+
+Each syllable of a phrase becomes a list of alternative token pairs (initial, final): the reading
+pypinyin picks in context first, then the other readings of a polyphone, then tone sandhi
+(一 yí/yì, 不 bú, a third tone before a third tone read as second) and the neutral tone. Latin
+letters become the model's A-Z tokens. Used by keyword spotting and grammar compilation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from asr.errors import LingyinError
+
+_TONES = {"\u0304": 1, "\u0301": 2, "\u030c": 3, "\u0300": 4}
+_MARKS = {1: "\u0304", 2: "\u0301", 3: "\u030c", 4: "\u0300"}
+_SANDHI = {"一": ("yī", "yí", "yì"), "不": ("bù", "bú")}
+Option = tuple[str, ...]  # the tokens of one reading of one unit: ("sh", "ì") or ("A",)
+
+
+class ReadingError(LingyinError):
+    """Text that the model's tokens cannot express."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One syllable or letter of a phrase: its alternative readings, the usual one first."""
+
+    char: str
+    options: tuple[Option, ...]
+
+
+def tone_of(final: str) -> int:
+    for char in unicodedata.normalize("NFD", final):
+        if char in _TONES:
+            return _TONES[char]
+    return 5
+
+
+def with_tone(final: str, tone: int) -> str:
+    """The final with its tone mark replaced (tone 5: no mark, the neutral tone)."""
+    bare = unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFD", final) if c not in _TONES))
+    if tone == 5:
+        return bare
+    for vowel in ("a", "e", "o"):
+        if vowel in bare:
+            return unicodedata.normalize("NFC", bare.replace(vowel, vowel + _MARKS[tone], 1))
+    if "iu" in bare or "ui" in bare:  # the mark sits on the second vowel
+        index = max(bare.find("iu"), bare.find("ui")) + 1
+    else:
+        index = max(bare.rfind(v) for v in "iuüv")
+    if index < 0:
+        return unicodedata.normalize("NFC", bare)
+    return unicodedata.normalize("NFC", bare[: index + 1] + _MARKS[tone] + bare[index + 1 :])
+
+
+def _split(syllable_initial: str, syllable_final: str) -> Option:
+    return (syllable_initial, syllable_final) if syllable_initial else (syllable_final,)
+
+
+def _char_options(char: str, initial: str, final: str) -> list[Option]:
+    from pypinyin import Style, pinyin
+
+    options = [_split(initial, final)]
+    initials = pinyin(char, style=Style.INITIALS, strict=False, heteronym=True)[0]
+    finals = pinyin(char, style=Style.FINALS_TONE, strict=False, heteronym=True)[0]
+    for other_initial, other_final in zip(initials, finals, strict=False):
+        options.append(_split(other_initial, other_final))
+    if char in _SANDHI:
+        options.extend(_split(initial, final[:0] + s[1:]) for s in _SANDHI[char])
+    options.append(_split(initial, with_tone(final, 5)))  # neutral tone
+    return options
+
+
+def phrase_units(text: str, vocabulary: set[str] | frozenset[str]) -> list[Unit]:
+    """Units of ``text`` with every reading the vocabulary can spell; raises ReadingError."""
+    from pypinyin import Style, pinyin
+
+    units: list[Unit] = []
+    chars = [c for c in text if not c.isspace() and c not in "，。！？、,.!?·-'\""]
+    hanzi = "".join(c for c in chars if "\u4e00" <= c <= "\u9fff")
+    initials = iter(i[0] for i in pinyin(hanzi, style=Style.INITIALS, strict=False))
+    finals = iter(f[0] for f in pinyin(hanzi, style=Style.FINALS_TONE, strict=False))
+    for char in chars:
+        if "\u4e00" <= char <= "\u9fff":
+            options = _char_options(char, next(initials), next(finals))
+        elif char.isascii() and char.isalpha():
+            options = [(char.upper(),)]
+        else:
+            raise ReadingError(f"{text!r}: cannot say {char!r} with the model's pinyin tokens; "
+                               "write numbers and symbols as Chinese words")
+        units.append(Unit(char, _usable(options, vocabulary, text)))
+    _third_tone_sandhi(units, vocabulary)
+    return units
+
+
+def _usable(options: list[Option], vocabulary: set[str] | frozenset[str], text: str) -> tuple[
+        Option, ...]:
+    kept: list[Option] = []
+    for option in options:
+        if option not in kept and all(token in vocabulary for token in option):
+            kept.append(option)
+    if not kept:
+        raise ReadingError(f"{text!r}: no reading of {options[0]} is in the model's tokens")
+    return tuple(kept)
+
+
+def _third_tone_sandhi(units: list[Unit], vocabulary: set[str] | frozenset[str]) -> None:
+    """A third tone before a third tone is said as a second tone (你好 → ní hǎo)."""
+    for index in range(len(units) - 1):
+        here, after = units[index].options[0], units[index + 1].options[0]
+        if tone_of(here[-1]) == 3 and tone_of(after[-1]) == 3:
+            variant = (*here[:-1], with_tone(here[-1], 2))
+            if variant not in units[index].options and variant[-1] in vocabulary:
+                units[index] = Unit(units[index].char, (*units[index].options, variant))
