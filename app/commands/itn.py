@@ -1,0 +1,34 @@
+"""`lingyin itn [TEXT...]`: spoken Chinese numbers to digits (inverse text normalisation).
+
+Normalises each argument, or each line of stdin when there are none; one output line per input
+line, in order (an empty line stays empty).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from intents.itn import normalize
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "itn",
+        help="write spoken numbers as digits",
+        description="Normalise each TEXT, or each stdin line when none is given.",
+    )
+    parser.add_argument("text", nargs="*", metavar="TEXT", help="text to normalise")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    lines: list[str] = list(args.text)
+    if not lines:
+        lines = [line.rstrip("\r\n") for line in sys.stdin]
+    out = sys.stdout
+    for line in lines:
+        for part in line.split("\n"):
+            out.write(normalize(part) + "\n")
+    out.flush()
+    return 0
