@@ -15,8 +15,8 @@ from asr.manifest import Manifest, verify_dir
 class ProgressBar:
     """A one-line progress bar on stderr (only drawn on a terminal, or at the end of each file)."""
 
-    def __init__(self, stream: Any = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
 
     def __call__(self, label: str, done: int, total: int) -> None:
