@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from asr.errors import LingyinError
 
-COMMANDS = ("models", "transcribe")
+COMMANDS = ("models", "transcribe", "itn", "parse", "check_grammar", "spot", "understand")
 
 
 def build_parser() -> argparse.ArgumentParser:

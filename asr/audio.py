@@ -67,9 +67,13 @@ def _read_soundfile(path: Path) -> tuple[Samples, int]:
 
 
 def _read_librosa(path: Path) -> tuple[Samples, int]:
+    import warnings
+
     import librosa
 
-    data, rate = librosa.load(str(path), sr=None, mono=True)
+    with warnings.catch_warnings():  # librosa warns about its own fallback; we report failures
+        warnings.simplefilter("ignore")
+        data, rate = librosa.load(str(path), sr=None, mono=True)
     return to_mono_float(data), int(rate)
 
 

@@ -13,7 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 
 INITIALS = frozenset(
-    ["b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "zh", "ch", "sh", "r", "z", "c", "s", "y", "w"]
+    ["b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
+     "zh", "ch", "sh", "r", "z", "c", "s", "y", "w"]
 )
 _TONE_MARKS = {"\u0304": 1, "\u0301": 2, "\u030c": 3, "\u0300": 4}
 # Initials and finals that recognisers (and many speakers) confuse; each maps to one key.

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from asr.audio import load_audio  # noqa: E402
-from asr.recognizer import Recognizer  # noqa: E402
-from bench.common import (  # noqa: E402
+from asr.audio import load_audio
+from asr.recognizer import Recognizer
+from bench.common import (
     dev_clips,
     edit_distance,
     is_all_chinese,
@@ -30,7 +30,10 @@ from bench.common import (  # noqa: E402
 SYSTEMS = ("lingyin greedy", "sherpa greedy", "lingyin beam4", "sherpa beam4")
 
 
-def decode_all(limit: int | None) -> tuple[dict[str, dict[str, list[str]]], dict[str, float], float]:
+Hyps = dict[str, dict[str, list[str]]]
+
+
+def decode_all(limit: int | None) -> tuple[Hyps, dict[str, float], float]:
     """Decode each clip with every system in turn (interleaved, so machine noise hits all)."""
     ours = Recognizer.load(threads=1)
     sherpa = {"greedy": sherpa_recognizer("greedy_search"),
@@ -77,7 +80,8 @@ def hanzi_cer(hyps: dict[str, list[str]]) -> tuple[float, int]:
         ref = "".join(ch for ch in texts[utt] if "\u4e00" <= ch <= "\u9fff")
         if len(ref) < 8:
             continue
-        out = "".join(ch for ch in converter.convert(" ".join(tokens)) if "\u4e00" <= ch <= "\u9fff")
+        text = converter.convert(" ".join(tokens))
+        out = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
         errors += edit_distance(ref, out)
         total += len(ref)
         count += 1

@@ -1,0 +1,132 @@
+"""Token graphs for grammar-constrained decoding: an epsilon-NFA over the model's token ids
+with output labels on arcs, searched through a lazily determinised view (sets of NFA states), so
+a beam never fills with copies of one token sequence reached by different paths.
+
+Arc tokens: an id >= 0 consumes that token, ``EPS`` consumes nothing, ``ANY`` consumes any token
+(free-text slots). Each arc has a bonus (log domain, <= 0 for variant readings and free text) and
+an optional label that ``align`` gives back for the chosen path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from asr.context import TokenIds
+
+EPS = -1
+ANY = -2
+StateSet = frozenset[int]
+
+
+@dataclass
+class TokenGraph:
+    arcs: list[list[tuple[int, int, float, object]]] = field(default_factory=lambda: [[]])
+    finals: set[int] = field(default_factory=set)
+
+    def new_state(self) -> int:
+        self.arcs.append([])
+        return len(self.arcs) - 1
+
+    def add(self, source: int, token: int, target: int, bonus: float = 0.0,
+            label: object = None) -> None:
+        self.arcs[source].append((token, target, bonus, label))
+
+    @property
+    def num_arcs(self) -> int:
+        return sum(len(a) for a in self.arcs)
+
+    def closure(self, states: set[int]) -> StateSet:
+        stack, seen = list(states), set(states)
+        while stack:
+            for token, target, _, _ in self.arcs[stack.pop()]:
+                if token == EPS and target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return frozenset(seen)
+
+    def align(self, tokens: Sequence[int]) -> tuple[list[object], float] | None:
+        """The best-bonus path consuming exactly ``tokens`` from start to a final state: its
+        labels in order (ANY arcs give ``("token", id)``) and its total bonus."""
+        frontier: dict[int, tuple[float, tuple[object, ...]]] = self._eps_expand({0: (0.0, ())})
+        for token in tokens:
+            moved: dict[int, tuple[float, tuple[object, ...]]] = {}
+            for state, (score, labels) in frontier.items():
+                for arc_token, target, bonus, label in self.arcs[state]:
+                    if arc_token in (token, ANY):
+                        new_labels = labels + ((label,) if label is not None else ())
+                        if arc_token == ANY:
+                            new_labels += (("token", token),)
+                        candidate = (score + bonus, new_labels)
+                        if target not in moved or moved[target][0] < candidate[0]:
+                            moved[target] = candidate
+            frontier = self._eps_expand(moved)
+            if not frontier:
+                return None
+        ends = [v for s, v in frontier.items() if s in self.finals]
+        if not ends:
+            return None
+        score, labels = max(ends, key=lambda v: v[0])
+        return list(labels), score
+
+    def _eps_expand(self, frontier: dict[int, tuple[float, tuple[object, ...]]]
+                    ) -> dict[int, tuple[float, tuple[object, ...]]]:
+        out = dict(frontier)
+        stack = list(frontier)
+        while stack:
+            state = stack.pop()
+            score, labels = out[state]
+            for token, target, bonus, label in self.arcs[state]:
+                if token != EPS:
+                    continue
+                candidate = (score + bonus, labels + ((label,) if label is not None else ()))
+                if target not in out or out[target][0] < candidate[0]:
+                    out[target] = candidate
+                    stack.append(target)
+        return out
+
+
+class GraphContext:
+    """A SearchContext over a TokenGraph: hypothesis states are closed sets of NFA states."""
+
+    def __init__(self, graph: TokenGraph) -> None:
+        self.graph = graph
+        self._start = graph.closure({0})
+        self._allowed: dict[StateSet, TokenIds | None] = {}
+        self._next: dict[tuple[StateSet, int], tuple[StateSet, float]] = {}
+
+    def start(self) -> Hashable:
+        return self._start
+
+    def allowed(self, state: Hashable) -> TokenIds | None:
+        assert isinstance(state, frozenset)
+        if state not in self._allowed:
+            tokens: set[int] = set()
+            free = False
+            for member in state:
+                for token, _, _, _ in self.graph.arcs[member]:
+                    free |= token == ANY
+                    if token >= 0:
+                        tokens.add(token)
+            self._allowed[state] = None if free else np.array(sorted(tokens), dtype=np.int64)
+        return self._allowed[state]
+
+    def advance(self, state: Hashable, token: int) -> tuple[Hashable, float]:
+        assert isinstance(state, frozenset)
+        key = (state, token)
+        if key not in self._next:
+            targets: set[int] = set()
+            best = -np.inf
+            for member in state:
+                for arc_token, target, bonus, _ in self.graph.arcs[member]:
+                    if arc_token in (token, ANY):
+                        targets.add(target)
+                        best = max(best, bonus)
+            self._next[key] = (self.graph.closure(targets), float(best) if targets else -1e9)
+        return self._next[key]
+
+    def finish(self, state: Hashable) -> float | None:
+        assert isinstance(state, frozenset)
+        return 0.0 if not state.isdisjoint(self.graph.finals) else None

@@ -1,0 +1,172 @@
+"""Compile a grammar into a token graph over the acoustic model's pinyin tokens.
+
+Literal words take every reading asr/readings.py gives (the contextual one free, polyphones and
+sandhi at a small cost, any other tone of the same syllable at a larger cost). List values and
+range values become branches labelled with their value; digit strings a counted chain over the
+digit readings; free-text slots a loop that takes any token at a per-token cost. Skip words may be
+said before and after a command. Arc labels carry the intent, the written text and slot values
+back from the decoded path (see ``asr.graph.TokenGraph.align``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from asr.graph import ANY, EPS, TokenGraph
+from asr.readings import Option, ReadingError, phrase_units, tone_of, with_tone
+from intents.grammar import expand_rules
+from intents.model import Grammar, Intent
+from intents.slots import DigitsSlot, ListSlot, RangeSlot, Slot, WildcardSlot
+from intents.template import Alternative, Literal, Node, Optional, Sequence, SlotRef
+
+VARIANT_COST = -0.5  # another reading of a polyphone, sandhi, neutral tone
+TONE_COST = -2.0  # the same syllable in any other tone
+WILDCARD_COST = -1.0  # per token of free text
+DIGIT_READINGS = {
+    "0": ("零", "洞"), "1": ("一", "幺"), "2": ("二", "两"), "3": ("三",), "4": ("四",),
+    "5": ("五",), "6": ("六",), "7": ("七", "拐"), "8": ("八",), "9": ("九",),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Costs:
+    variant: float = VARIANT_COST
+    tone: float = TONE_COST
+    wildcard: float = WILDCARD_COST
+
+
+class GraphCompiler:
+    def __init__(self, grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()) -> None:
+        self.grammar = grammar
+        self.ids = dict(ids)
+        self.vocabulary = frozenset(ids)
+        self.costs = costs
+        self.graph = TokenGraph()
+        self._options = functools.lru_cache(maxsize=65536)(self._text_options)
+
+    def compile(self) -> TokenGraph:
+        final = self.graph.new_state()
+        self.graph.finals.add(final)
+        for intent in self.grammar.intents:
+            for template in intent.sentences:
+                node = expand_rules(template.node, self.grammar.rules)
+                begin = self.graph.new_state()
+                self.graph.add(0, EPS, begin, label=("intent", intent.key))
+                after_fillers = self._fillers(begin)
+                end = self._node(node, after_fillers, intent)
+                self.graph.add(self._fillers(end), EPS, final)
+        return self.graph
+
+    def _fillers(self, state: int) -> int:
+        """Optional skip words (any number) after ``state``; returns the state after them."""
+        if not self.grammar.skip_words:
+            return state
+        loop = self.graph.new_state()
+        self.graph.add(state, EPS, loop)
+        for word in self.grammar.skip_words:
+            self._words(word, loop, loop, label=None, quiet=True)
+        return loop
+
+    def _node(self, node: Node, start: int, intent: Intent) -> int:
+        if isinstance(node, Literal):
+            end = self.graph.new_state()
+            self._words(node.text, start, end, label=("text", node.text))
+            return end
+        if isinstance(node, Sequence):
+            for item in node.items:
+                start = self._node(item, start, intent)
+            return start
+        if isinstance(node, Alternative | Optional):
+            options = node.options if isinstance(node, Alternative) else (node.item,)
+            end = self.graph.new_state()
+            for option in options:
+                branch = self.graph.new_state()
+                self.graph.add(start, EPS, branch)
+                self.graph.add(self._node(option, branch, intent), EPS, end)
+            if isinstance(node, Optional):
+                self.graph.add(start, EPS, end)
+            return end
+        if isinstance(node, SlotRef):
+            definition = self.grammar.slot(intent, node.name)
+            if definition is None:
+                raise ValueError(f"{node.loc}: unknown slot {{{node.name}}}")
+            return self._slot(node.key, definition.slot, start)
+        raise TypeError(f"unexpected template node {node!r}")
+
+    def _slot(self, key: str, slot: Slot, start: int) -> int:
+        inner, end = self.graph.new_state(), self.graph.new_state()
+        self.graph.add(start, EPS, inner, label=("begin", key))
+        if isinstance(slot, ListSlot):
+            for value in slot.values:
+                self._words(value.spoken, inner, end, ("value", value.value, value.spoken), True)
+        elif isinstance(slot, RangeSlot):
+            for text, number in slot.forms():
+                self._words(text, inner, end, ("value", number, text), quiet=True)
+        elif isinstance(slot, DigitsSlot):
+            self._digits(slot, inner, end)
+        elif isinstance(slot, WildcardSlot):
+            loop = self.graph.new_state()
+            self.graph.add(inner, ANY, loop, self.costs.wildcard)
+            self.graph.add(loop, ANY, loop, self.costs.wildcard)
+            self.graph.add(loop, EPS, end)
+        after = self.graph.new_state()
+        self.graph.add(end, EPS, after, label=("end", key))
+        return after
+
+    def _digits(self, slot: DigitsSlot, start: int, end: int) -> None:
+        state = start
+        for count in range(1, slot.max_len + 1):
+            following = self.graph.new_state()
+            for digit, words in DIGIT_READINGS.items():
+                for word in words:
+                    self._words(word, state, following, ("digit", digit), quiet=True)
+            if count >= slot.min_len:
+                self.graph.add(following, EPS, end)
+            state = following
+
+    def _words(self, text: str, start: int, end: int, label: object, quiet: bool = False) -> None:
+        """Arcs spelling ``text`` from ``start`` to ``end``; the label rides on the first arc."""
+        try:
+            units = self._options(text)
+        except ReadingError:
+            if quiet:
+                return  # e.g. the digit form "30" of a range value: not a spoken form
+            raise
+        state = self.graph.new_state()
+        self.graph.add(start, EPS, state, label=label)
+        for index, options in enumerate(units):
+            target = end if index == len(units) - 1 else self.graph.new_state()
+            for option, bonus in options:
+                self._chain(option, state, target, bonus)
+            state = target
+
+    def _chain(self, tokens: Option, start: int, end: int, bonus: float) -> None:
+        state = start
+        for index, symbol in enumerate(tokens):
+            target = end if index == len(tokens) - 1 else self.graph.new_state()
+            self.graph.add(state, self.ids[symbol], target, bonus if index == 0 else 0.0)
+            state = target
+
+    def _text_options(self, text: str) -> tuple[tuple[tuple[Option, float], ...], ...]:
+        units = []
+        for unit in phrase_units(text, self.vocabulary):
+            scored = [(unit.options[0], 0.0)]
+            scored += [(o, self.costs.variant) for o in unit.options[1:]]
+            seen = {o for o, _ in scored}
+            for option, _ in list(scored[:1]):
+                for tone in (1, 2, 3, 4, 5):
+                    if tone == tone_of(option[-1]):
+                        continue
+                    variant = (*option[:-1], with_tone(option[-1], tone))
+                    if variant not in seen and variant[-1] in self.vocabulary:
+                        scored.append((variant, self.costs.tone))
+                        seen.add(variant)
+            units.append(tuple(scored))
+        return tuple(units)
+
+
+def compile_grammar(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()
+                    ) -> TokenGraph:
+    return GraphCompiler(grammar, ids, costs).compile()

@@ -1,0 +1,185 @@
+"""Loading a grammar: one YAML file or a folder of them, merged and checked as a whole.
+
+``load_grammar`` either returns a complete :class:`~intents.model.Grammar` or raises
+:class:`~intents.errors.GrammarErrors` listing every problem with its file:line:column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from intents.errors import Collector, GrammarError, GrammarErrors, Loc
+from intents.grammar_file import FilePart, FileReader
+from intents.model import REPLY_SLOT, Grammar, Intent, Rule
+from intents.template import Alternative, Node, Optional, RuleRef, Sequence, SlotRef
+from intents.yamlnodes import compose_file
+
+GRAMMAR_SUFFIXES = (".yaml", ".yml")
+T = TypeVar("T")
+
+
+def default_lists_dir(path: Path) -> Path:
+    """``lists/`` inside a grammar folder, or beside a single grammar file."""
+    return path / "lists" if path.is_dir() else path.parent / "lists"
+
+
+def grammar_files(path: Path) -> list[Path]:
+    """The YAML files of a grammar: the file itself, or every one under the folder."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise GrammarError(Loc(str(path), 1, 1), "no such grammar file or folder")
+    files = sorted(p for p in path.rglob("*") if p.suffix in GRAMMAR_SUFFIXES and p.is_file())
+    if not files:
+        raise GrammarError(Loc(str(path), 1, 1), "no .yaml grammar files in this folder")
+    return files
+
+
+def load_grammar(path: str | Path, lists_dir: str | Path | None = None) -> Grammar:
+    path = Path(path)
+    lists = Path(lists_dir) if lists_dir is not None else default_lists_dir(path)
+    try:
+        files = grammar_files(path)
+    except GrammarError as exc:
+        raise GrammarErrors([exc.problem]) from None
+    problems = Collector()
+    parts = []
+    for file in files:
+        try:
+            root = compose_file(file)
+        except GrammarError as exc:
+            problems.add_error(exc)
+            continue
+        parts.append(FileReader(str(file), lists, problems).read(root))
+    grammar = merge(parts, problems, tuple(files), lists)
+    check(grammar, problems, {name for part in parts for name in part.broken_slots})
+    problems.raise_if_any()
+    return grammar
+
+
+def _unique(items: Iterable[tuple[str, Loc, T]], what: str, problems: Collector) -> dict[str, T]:
+    out: dict[str, T] = {}
+    first: dict[str, Loc] = {}
+    for key, loc, item in items:
+        if key in out:
+            problems.add(loc, f"duplicate {what} {key!r}, first defined at {first[key]}",
+                         key if what == "intent" else None)
+            continue
+        out[key], first[key] = item, loc
+    return out
+
+
+def merge(parts: list[FilePart], problems: Collector, files: tuple[Path, ...],
+          lists_dir: Path) -> Grammar:
+    rules = _unique(((r.name, r.template.loc, r) for p in parts for r in p.rules), "rule",
+                    problems)
+    slots = _unique(((s.name, s.loc, s) for p in parts for s in p.slots), "slot", problems)
+    intents = _unique(((i.key, i.loc, i) for p in parts for i in p.intents), "intent", problems)
+    language = "zh-CN"
+    languages = [p.language for p in parts if p.language]
+    if languages:
+        language = languages[0][0]
+        for other, loc in languages[1:]:
+            if other != language:
+                problems.add(loc, f"language {other!r} differs from {language!r} at "
+                             f"{languages[0][1]}")
+    skip = tuple(dict.fromkeys(w for p in parts for w in p.skip_words))
+    if not intents and not problems.problems:
+        problems.add(Loc(str(files[0]), 1, 1), "the grammar has no intents")
+    return Grammar(tuple(intents.values()), slots, rules, skip, language, files, lists_dir)
+
+
+def expand_rules(node: Node, rules: Mapping[str, Rule], stack: tuple[str, ...] = ()) -> Node:
+    """``node`` with every ``<rule>`` replaced by its tree (rules must exist and not loop)."""
+    if isinstance(node, RuleRef):
+        if node.name in stack:
+            raise GrammarError(node.loc, f"rule <{node.name}> refers to itself through "
+                               f"{' → '.join((*stack, node.name))}")
+        rule = rules.get(node.name)
+        if rule is None:
+            raise GrammarError(node.loc, f"unknown rule <{node.name}>")
+        return expand_rules(rule.template.node, rules, (*stack, node.name))
+    if isinstance(node, Sequence):
+        return Sequence(tuple(expand_rules(i, rules, stack) for i in node.items), node.loc)
+    if isinstance(node, Alternative):
+        return Alternative(tuple(expand_rules(o, rules, stack) for o in node.options), node.loc)
+    if isinstance(node, Optional):
+        return Optional(expand_rules(node.item, rules, stack), node.loc)
+    return node
+
+
+def slot_refs(node: Node) -> list[SlotRef]:
+    """The slot references of an expanded tree."""
+    if isinstance(node, SlotRef):
+        return [node]
+    if isinstance(node, Sequence):
+        return [r for i in node.items for r in slot_refs(i)]
+    if isinstance(node, Alternative):
+        return [r for o in node.options for r in slot_refs(o)]
+    if isinstance(node, Optional):
+        return slot_refs(node.item)
+    return []
+
+
+def _most(node: Node) -> dict[str, int]:
+    """How often each capture can occur on one path through ``node``."""
+    if isinstance(node, SlotRef):
+        return {node.key: 1}
+    if isinstance(node, Sequence | Alternative):
+        out: dict[str, int] = {}
+        for child in node.items if isinstance(node, Sequence) else node.options:
+            for key, n in _most(child).items():
+                out[key] = out.get(key, 0) + n if isinstance(node, Sequence) \
+                    else max(out.get(key, 0), n)
+        return out
+    if isinstance(node, Optional):
+        return _most(node.item)
+    return {}
+
+
+def check_intent(grammar: Grammar, intent: Intent, problems: Collector,
+                 broken: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """Problems of one intent's templates, replies and tests; returns its captures."""
+    captures: set[str] = set()
+    for template in intent.sentences:
+        try:
+            tree = expand_rules(template.node, grammar.rules)
+        except GrammarError as exc:
+            problems.add_error(exc, intent.key)
+            continue
+        for ref in slot_refs(tree):
+            captures.add(ref.key)
+            if grammar.slot(intent, ref.name) is None and ref.name not in broken:
+                problems.add(ref.loc, f"unknown slot {{{ref.name}}}", intent.key)
+        for key, count in _most(tree).items():
+            if count > 1:
+                problems.add(template.loc, f"slot {{{key}}} can occur {count} times in one "
+                             "sentence; name the captures, e.g. {city:from} and {city:to}",
+                             intent.key)
+    for reply in intent.replies:
+        for m in REPLY_SLOT.finditer(reply.text):
+            if m.group(1) not in captures:
+                problems.add(reply.loc, f"reply uses {{{m.group(1)}}}, which no sentence of the "
+                             "intent captures", intent.key)
+    for test in intent.tests:
+        for key in test.slots:
+            if key not in captures:
+                problems.add(test.loc, f"test expects slot {key!r}, which no sentence of the "
+                             "intent captures", intent.key)
+    return captures
+
+
+def check(grammar: Grammar, problems: Collector,
+          broken: set[str] | frozenset[str] = frozenset()) -> None:
+    """Unknown rules and slots, rule loops, and replies or tests naming slots never captured
+    (``broken``: slots whose definition already had a problem)."""
+    for rule in grammar.rules.values():
+        try:
+            expand_rules(rule.template.node, grammar.rules, (rule.name,))
+        except GrammarError as exc:
+            problems.add_error(exc)
+    for intent in grammar.intents:
+        check_intent(grammar, intent, problems, broken)
+

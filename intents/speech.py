@@ -1,0 +1,191 @@
+"""Speech to intent: decode audio against the grammar's token graph, beside free decoding.
+
+Both searches share one encoder pass. The constrained path is accepted when its acoustic score
+is close enough to free decoding's (a log-likelihood ratio per token, ``threshold``); otherwise the
+free transcript, as Hanzi, goes to the fuzzy text matcher, and a confident match there is taken.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from asr.audio import SAMPLE_RATE, Samples
+from asr.graph import GraphContext, TokenGraph
+from asr.recognizer import Recognizer, Result, Stream
+from asr.search import BeamSearch, Decoded, Search
+from intents.compile import compile_grammar
+from intents.model import Grammar
+
+DEFAULT_THRESHOLD = -1.0  # minimum log-likelihood ratio per token against free decoding
+TEXT_MATCH_MIN = 0.8  # confidence the text matcher needs when the graph path is rejected
+
+
+@dataclass(frozen=True)
+class Understanding:
+    text: str  # the sentence as written in the grammar, or what was heard when rejected
+    pinyin: str  # free decoding's tokens
+    rejected: bool
+    domain: str = ""
+    intent: str = ""
+    slots: dict[str, object] = field(default_factory=dict)
+    confidence: float = 0.0
+    source: str = "graph"  # "graph" or "text" (the fuzzy matcher after a rejection)
+    ratio: float = -math.inf
+
+    def to_json(self, file: str | None = None) -> dict[str, object]:
+        out: dict[str, object] = {} if file is None else {"file": file}
+        out.update(text=self.text, pinyin=self.pinyin)
+        if self.rejected:
+            out["rejected"] = True
+            return out
+        out.update(domain=self.domain, intent=self.intent, slots=self.slots,
+                   confidence=round(self.confidence, 3), rejected=False)
+        return out
+
+
+class _Both(Search):
+    """Feeds the same encoder frames to the constrained and the free search."""
+
+    def __init__(self, constrained: BeamSearch, free: BeamSearch) -> None:
+        self.constrained, self.free = constrained, free
+        self.model = free.model
+        self.frames = 0
+
+    def advance(self, encoder_frames: Any) -> None:
+        self.constrained.advance(encoder_frames)
+        self.free.advance(encoder_frames)
+        self.frames += len(encoder_frames)
+
+    def best(self, final: bool = False) -> Decoded | None:
+        return self.free.best(final)
+
+
+class SpeechUnderstander:
+    """The shared part: recogniser, grammar, its compiled graph and the text fallback."""
+
+    def __init__(self, recognizer: Recognizer, grammar: Grammar, *,
+                 threshold: float = DEFAULT_THRESHOLD, beam: int = 4,
+                 to_hanzi: Callable[[str], str] | None = None, matcher: Any = None) -> None:
+        self.recognizer = recognizer
+        self.grammar = grammar
+        self.threshold = threshold
+        self.beam = beam
+        self.graph: TokenGraph = compile_grammar(grammar, recognizer.model.tokens.ids())
+        self.context = GraphContext(self.graph)
+        self.to_hanzi = to_hanzi or _default_hanzi()
+        self.matcher = matcher if matcher is not None else _default_matcher(grammar)
+
+    def stream(self) -> UnderstandingStream:
+        model = self.recognizer.model
+        both = _Both(BeamSearch(model, self.beam, self.context), BeamSearch(model, self.beam))
+        return UnderstandingStream(self, Stream(model, both, SAMPLE_RATE), both)
+
+    def understand(self, samples: Samples) -> Understanding:
+        stream = self.stream()
+        stream.accept(samples)
+        return stream.finish()
+
+
+class UnderstandingStream:
+    def __init__(self, owner: SpeechUnderstander, stream: Stream, both: _Both) -> None:
+        self.owner, self.stream, self.both = owner, stream, both
+
+    def accept(self, samples: Samples) -> None:
+        self.stream.accept(samples)
+
+    def partial(self) -> Result:
+        return self.stream.partial()
+
+    def finish(self) -> Understanding:
+        free = self.stream.finish()
+        constrained = self.both.constrained.best(final=True)
+        if constrained is not None and constrained.tokens:
+            ratio = (constrained.score - free.score) / len(constrained.tokens)
+            if ratio >= self.owner.threshold:
+                found = self._from_path(constrained, free, ratio)
+                if found is not None:
+                    return found
+        else:
+            ratio = -math.inf
+        return self._fallback(free, ratio)
+
+    def _from_path(self, path: Decoded, free: Result, ratio: float) -> Understanding | None:
+        aligned = self.owner.graph.align(path.tokens)
+        if aligned is None:
+            return None
+        labels, _ = aligned
+        intent_key, text, slots = read_labels(labels, self._wild_text)
+        intent = self.owner.grammar.intent(intent_key)
+        if intent is None:
+            return None
+        confidence = 1.0 / (1.0 + math.exp(-4.0 * (ratio - self.owner.threshold)))
+        return Understanding(text, free.pinyin, False, intent.domain, intent.name, slots,
+                             confidence, "graph", ratio)
+
+    def _wild_text(self, tokens: list[int]) -> str:
+        return self.owner.to_hanzi(self.owner.recognizer.model.tokens.text(tokens))
+
+    def _fallback(self, free: Result, ratio: float) -> Understanding:
+        heard = self.owner.to_hanzi(free.pinyin) if free.tokens else ""
+        match = self.owner.matcher.match(heard) if heard and self.owner.matcher else None
+        if match is not None and match.confidence >= TEXT_MATCH_MIN:
+            return Understanding(heard, free.pinyin, False, match.domain, match.intent,
+                                 dict(match.slots), float(match.confidence), "text", ratio)
+        return Understanding(heard, free.pinyin, True, ratio=ratio)
+
+
+def read_labels(labels: list[object], wild_text: Callable[[list[int]], str]
+                ) -> tuple[str, str, dict[str, object]]:
+    """(intent key, written sentence, typed slots) from a path's labels."""
+    intent, parts, slots = "", [], {}
+    open_slot: str | None = None
+    digits: list[str] = []
+    tokens: list[int] = []
+    for label in labels:
+        kind, *rest = label if isinstance(label, tuple) else (label,)
+        if kind == "intent":
+            intent = str(rest[0])
+        elif kind == "text":
+            parts.append(str(rest[0]))
+        elif kind == "begin":
+            open_slot, digits, tokens = str(rest[0]), [], []
+        elif kind == "value" and open_slot is not None:
+            slots[open_slot] = _plain(rest[0])
+            parts.append(str(rest[1]))
+        elif kind == "digit":
+            digits.append(str(rest[0]))
+        elif kind == "token":
+            tokens.append(int(rest[0]))
+        elif kind == "end" and open_slot is not None:
+            if digits:
+                slots[open_slot] = "".join(digits)
+                parts.append("".join(digits))
+            elif tokens:
+                slots[open_slot] = wild_text(tokens)
+                parts.append(str(slots[open_slot]))
+            open_slot = None
+    return intent, "".join(parts), slots
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _default_hanzi() -> Callable[[str], str]:
+    from asr.hanzi import HanziConverter
+
+    converter = HanziConverter.load()
+    return converter.convert
+
+
+def _default_matcher(grammar: Grammar) -> Any:
+    from intents.matcher import Matcher
+
+    return Matcher(grammar)

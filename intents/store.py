@@ -1,0 +1,98 @@
+"""Where the user's grammar lives, and the grammar currently in force.
+
+The user's copy is ``<config>/grammar/`` (with its ``lists/`` folder), where ``<config>`` is
+``$LINGYIN_CONFIG_DIR`` or the platform's user config directory for "lingyin". On first run it
+is copied from the bundled ``resources/grammar/zh-CN/``. A :class:`GrammarStore` reloads it while
+running; a reload that fails keeps the grammar that was in force.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from asr import settings
+from asr.errors import LingyinError
+from intents.errors import GrammarErrors, Problem
+from intents.grammar import load_grammar
+from intents.matcher import Match, Matcher
+from intents.model import Grammar
+
+DEFAULT_LANGUAGE = "zh-CN"
+
+
+def user_config_dir() -> Path:
+    env = os.environ.get("LINGYIN_CONFIG_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(settings.APP_NAME, appauthor=False))
+
+
+def user_grammar_dir(config_dir: Path | None = None) -> Path:
+    return (config_dir or user_config_dir()) / "grammar"
+
+
+def bundled_grammar_dir(language: str = DEFAULT_LANGUAGE) -> Path:
+    return settings.resource_path(f"grammar/{language}")
+
+
+def ensure_user_grammar(config_dir: Path | None = None, source: Path | None = None) -> Path:
+    """The user's grammar folder, copied from the bundled grammar if it does not exist yet.
+
+    The copy goes to a temporary folder first, so an interrupted copy leaves nothing behind.
+    """
+    target = user_grammar_dir(config_dir)
+    if target.exists():
+        return target
+    source = source or bundled_grammar_dir()
+    if not source.is_dir():
+        raise LingyinError(f"the default grammar is missing: no folder {source}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".grammar-", dir=target.parent))
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.exists():
+            raise
+    return target
+
+
+class GrammarStore:
+    """The grammar in force and its matcher; ``reload`` swaps them only on success."""
+
+    def __init__(self, path: Path, lists_dir: Path | None = None) -> None:
+        self.path = path
+        self.lists_dir = lists_dir
+        self._lock = threading.Lock()
+        self._grammar: Grammar | None = None
+        self._matcher: Matcher | None = None
+
+    @property
+    def grammar(self) -> Grammar | None:
+        return self._grammar
+
+    @property
+    def matcher(self) -> Matcher | None:
+        return self._matcher
+
+    def reload(self) -> list[Problem]:
+        """Load the grammar again; on problems keep the previous one and return them."""
+        try:
+            grammar = load_grammar(self.path, self.lists_dir)
+        except GrammarErrors as exc:
+            return list(exc.problems)
+        matcher = Matcher(grammar)
+        with self._lock:
+            self._grammar, self._matcher = grammar, matcher
+        return []
+
+    def match(self, text: str) -> Match | None:
+        matcher = self._matcher
+        return matcher.match(text) if matcher is not None else None

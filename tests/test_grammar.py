@@ -1,0 +1,171 @@
+"""Loading grammars: the example grammar, every error kind with its location, reloads."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from intents.errors import GrammarErrors, Loc
+from intents.grammar import load_grammar
+from intents.model import Grammar
+from intents.slots import DigitsSlot, ListSlot, RangeSlot, WildcardSlot, spoken_integer
+from intents.store import GrammarStore, ensure_user_grammar
+from intents.template import (
+    Alternative,
+    Literal,
+    Optional,
+    RuleRef,
+    Sequence,
+    SlotRef,
+    line_locator,
+    parse_template,
+)
+
+DATA = Path(__file__).parent / "data"
+GRAMMAR = DATA / "grammar"
+BROKEN = sorted((DATA / "grammar_broken").glob("*.yaml"))
+START = Loc("t.yaml", 1, 1)
+
+
+def parse(text: str):  # type: ignore[no-untyped-def]
+    return parse_template(text, line_locator(START))
+
+
+def test_template_tree_and_locations() -> None:
+    tree = parse("[把]音量(调|设)到{volume}<好>")
+    assert tree == Sequence((Optional(Literal("把", START), START), Literal("音量", START),
+                             Alternative((Literal("调", START), Literal("设", START)), START),
+                             Literal("到", START), SlotRef("volume", START),
+                             RuleRef("好", START)), START)
+    assert isinstance(tree, Sequence)
+    assert [item.loc.col for item in tree.items] == [1, 4, 6, 11, 12, 20]
+    assert parse("{city:to}") == SlotRef("city", START, "to")
+    assert parse(r"a\(b") == Literal("a(b", START)
+
+
+def test_example_grammar_loads() -> None:
+    grammar = load_grammar(GRAMMAR)
+    assert len(grammar.files) == 4
+    assert {i.key for i in grammar.intents} >= {"volume.set", "phone.call", "reminder.create"}
+    slots = {name: d.slot for name, d in grammar.slots.items()}
+    assert isinstance(slots["volume"], RangeSlot) and slots["volume"].unit == "%"
+    assert isinstance(slots["phone"], DigitsSlot) and slots["phone"].max_len == 11
+    assert isinstance(slots["event"], WildcardSlot)
+    contact = slots["contact"]
+    assert isinstance(contact, ListSlot) and contact.source == "contacts"
+    assert ("老婆", "李梅") in [(v.spoken, v.value) for v in contact.values]
+    city = slots["city"]
+    assert isinstance(city, ListSlot)
+    assert ("帝都", "北京") in [(v.spoken, v.value) for v in city.values]
+    call = grammar.intent("phone.call")
+    assert call is not None and call.confirm and call.action == "phone.call"
+    assert call.replies[0].render({"contact": "张三"}) == "正在呼叫张三"
+    assert "请" in grammar.skip_words
+
+
+def test_spoken_numbers() -> None:
+    assert spoken_integer(2) == ["二", "两"]
+    assert spoken_integer(30) == ["三十"]
+    assert spoken_integer(100) == ["一百"]
+    assert "一百零五" in spoken_integer(105)
+    assert {"十五", "一十五"} <= set(spoken_integer(15))
+    assert "一百二" in spoken_integer(120)
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_each_error_names_file_line_column(path: Path) -> None:
+    expect = re.match(r"# expect: (\d+):(\d+) (.+)", path.read_text(encoding="utf-8"))
+    assert expect, f"{path} needs an '# expect: LINE:COL message' first line"
+    line, col, message = int(expect[1]), int(expect[2]), expect[3]
+    with pytest.raises(GrammarErrors) as info:
+        load_grammar(path)
+    problems = info.value.problems
+    assert any(p.loc == Loc(str(path), line, col) and message in p.message for p in problems), \
+        "\n".join(map(str, problems))
+
+
+def test_errors_name_the_intent() -> None:
+    with pytest.raises(GrammarErrors) as info:
+        load_grammar(DATA / "grammar_broken" / "unknown_slot.yaml")
+    assert info.value.problems[0].intent == "volume.set"
+    assert "(intent volume.set)" in str(info.value)
+
+
+def test_invalid_utf8_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes("intents:\n  - domain: 音\xff".encode("utf-8", "surrogateescape")[:-2]
+                     + b"\xff\n")
+    with pytest.raises(GrammarErrors) as info:
+        load_grammar(path)
+    assert info.value.problems[0].loc.line == 2
+    assert "UTF-8" in info.value.problems[0].message
+
+
+def test_folder_duplicates_name_both_places(tmp_path: Path) -> None:
+    shutil.copytree(GRAMMAR, tmp_path / "g")
+    (tmp_path / "g" / "extra.yaml").write_text(
+        "slots:\n  city: {values: [西安]}\nintents:\n  - domain: volume\n    intent: up\n"
+        "    sentences: [再大声]\n", encoding="utf-8")
+    with pytest.raises(GrammarErrors) as info:
+        load_grammar(tmp_path / "g")
+    text = str(info.value)
+    assert re.search(r"extra\.yaml:2:3: duplicate slot 'city', first defined at .*base\.yaml:",
+                     text)
+    assert re.search(r"media\.yaml:\d+:\d+: duplicate intent 'volume\.up', first defined at "
+                     r".*extra\.yaml:4:5", text)
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text("intents:\n  - {domain: a, intent: b, sentences: ['x(']}\n"
+                    "  - {domain: a, intent: c, sentences: ['{nope}']}\n", encoding="utf-8")
+    with pytest.raises(GrammarErrors) as info:
+        load_grammar(path)
+    assert len(info.value.problems) == 2
+
+
+def test_list_file_errors_are_located(tmp_path: Path) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "apps.txt").write_text("微信\n计算器\t\n", encoding="utf-8")
+    path = tmp_path / "g.yaml"
+    path.write_text("slots:\n  app: {list: apps}\nintents:\n"
+                    "  - {domain: a, intent: o, sentences: ['打开{app}']}\n", encoding="utf-8")
+    with pytest.raises(GrammarErrors) as info:
+        load_grammar(path)
+    assert str(info.value.problems[0].loc) == f"{tmp_path / 'lists' / 'apps.txt'}:2:5"
+
+
+def test_missing_standard_list_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text("slots:\n  song: {list: songs}\nintents:\n"
+                    "  - {domain: m, intent: p, sentences: ['播放{song}']}\n", encoding="utf-8")
+    grammar = load_grammar(path, tmp_path / "no-lists")
+    slot = grammar.slots["song"].slot
+    assert isinstance(slot, ListSlot) and slot.values == ()
+
+
+def test_broken_reload_keeps_the_old_grammar(tmp_path: Path) -> None:
+    shutil.copytree(GRAMMAR, tmp_path / "g")
+    store = GrammarStore(tmp_path / "g")
+    assert store.reload() == []
+    old = store.grammar
+    assert isinstance(old, Grammar)
+    media = tmp_path / "g" / "media.yaml"
+    media.write_text(media.read_text(encoding="utf-8").replace("声音(调|设)到", "声音(调|设到"),
+                     encoding="utf-8")
+    problems = store.reload()
+    assert problems and "unbalanced" in problems[0].message
+    assert store.grammar is old
+    match = store.match("音量调到三十")
+    assert match is not None and match.slots == {"volume": 30}
+
+
+def test_ensure_user_grammar_copies_once(tmp_path: Path) -> None:
+    target = ensure_user_grammar(tmp_path / "config", source=GRAMMAR)
+    assert (target / "lists" / "contacts.txt").is_file()
+    (target / "media.yaml").unlink()
+    assert ensure_user_grammar(tmp_path / "config", source=GRAMMAR) == target
+    assert not (target / "media.yaml").exists()  # the user's copy is never overwritten

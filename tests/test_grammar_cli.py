@@ -1,0 +1,68 @@
+"""`lingyin parse` and `lingyin check-grammar` as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+DATA = Path(__file__).parent / "data"
+GRAMMAR = str(DATA / "grammar")
+
+
+def test_parse_json(capsys: pytest.CaptureFixture[str]) -> None:
+    texts = ["音量调到百分之三十", "今天股市怎么样"]
+    assert main(["parse", "--grammar", GRAMMAR, "--json", *texts]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == {"text": "音量调到百分之三十", "domain": "volume", "intent": "set",
+                        "slots": {"volume": 30}, "confidence": 1.0, "alternatives": []}
+    assert lines[1] == {"text": "今天股市怎么样", "rejected": True}
+
+
+def test_parse_reads_stdin(monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("呼叫老婆\n\n打开微信\n"))
+    assert main(["parse", "--grammar", GRAMMAR]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ['呼叫老婆\tphone.call\t{"contact": "李梅"}\t1.00',
+                   '打开微信\tapp.open\t{"app": "wechat"}\t1.00']
+
+
+def test_parse_uses_the_user_grammar(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LINGYIN_CONFIG_DIR", str(tmp_path))
+    resources = tmp_path / "res"
+    (resources / "grammar").mkdir(parents=True)
+    import shutil
+
+    shutil.copytree(DATA / "grammar", resources / "grammar" / "zh-CN")
+    monkeypatch.setenv("LINGYIN_RESOURCES", str(resources))
+    assert main(["parse", "打开浏览器"]) == 0
+    assert "app.open" in capsys.readouterr().out
+    assert (tmp_path / "grammar" / "media.yaml").is_file()
+
+
+def test_check_grammar_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-grammar", GRAMMAR]) == 0
+    assert "tests pass" in capsys.readouterr().out
+
+
+def test_check_grammar_reports_every_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    broken = DATA / "grammar_broken" / "unknown_slot.yaml"
+    assert main(["check-grammar", str(broken)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and all(re.match(r".+\.yaml:\d+:\d+: ", line) for line in err)
+    assert err[0].startswith(f"{broken}:5:22: unknown slot {{音量}}")
+
+
+def test_check_grammar_failing_test(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text("intents:\n  - domain: a\n    intent: b\n    sentences: [开灯]\n"
+                    "    tests: [关灯]\n", encoding="utf-8")
+    assert main(["check-grammar", str(path)]) == 1
+    assert capsys.readouterr().err.startswith(f"{path}:5:13: test '关灯' is not understood")

@@ -1,0 +1,91 @@
+"""The pinyin -> Hanzi converter on clear cases: exact pinyin, tone errors, letters, numbers,
+and input that is not well-formed pinyin."""
+
+from __future__ import annotations
+
+import pytest
+
+from asr.hanzi import HanziConverter, character_error_rate
+from asr.pinyin_syllables import Syllable, group_units, split_final
+
+
+@pytest.fixture(scope="module")
+def converter() -> HanziConverter:
+    return HanziConverter.load()
+
+
+@pytest.mark.parametrize(
+    ("tokens", "expected"),
+    [
+        ("n ǐ h ǎo", "你好"),
+        ("sh è d ìng èr sh í j iǔ d ù", "设定二十九度"),
+        ("b ěi j īng sh ì d e t iān q ì", "北京市的天气"),
+        ("zh ōng g uó r én m ín", "中国人民"),
+        ("j īn t iān t iān q ì z ěn m e y àng", "今天天气怎么样"),
+        ("d ǎ k āi d ì t ú", "打开地图"),
+    ],
+)
+def test_converts_exact_pinyin(converter: HanziConverter, tokens: str, expected: str) -> None:
+    assert converter.convert(tokens) == expected
+
+
+@pytest.mark.parametrize(
+    ("tokens", "expected"),
+    [
+        ("n ǐ h áo", "你好"),  # third-tone sandhi heard as tone 2
+        ("zh ōng g uò r én m ín", "中国人民"),  # guó heard as guò
+        ("j īn t iàn t iān q ì", "今天天气"),  # tiān heard as tiàn
+        ("z ōng g uó", "中国"),  # zh heard as z
+    ],
+)
+def test_tolerates_recognition_errors(
+    converter: HanziConverter, tokens: str, expected: str
+) -> None:
+    assert converter.convert(tokens) == expected
+
+
+def test_letters_pass_through(converter: HanziConverter) -> None:
+    assert converter.convert("A P P") == "APP"
+    assert converter.convert("d ǎ k āi A P P") == "打开APP"
+
+
+def test_phone_number_digits(converter: HanziConverter) -> None:
+    tokens = "y ī s ān b ā l íng q ī s ì w ǔ j iǔ l iù èr s ān"
+    assert converter.convert(tokens) == "一三八零七四五九六二三"
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    ["zh zh zh", "ù ù ù", "sh", "<unk> <blk>", "A", "x ǜ q", "ǹg ○ #3", "ì" * 40, "a " * 300],
+)
+def test_odd_sequences_do_not_crash(converter: HanziConverter, tokens: str) -> None:
+    assert isinstance(converter.convert(tokens), str)
+
+
+def test_empty_input(converter: HanziConverter) -> None:
+    assert converter.convert("") == ""
+    assert converter.convert("   ") == ""
+
+
+def test_deterministic(converter: HanziConverter) -> None:
+    tokens = "w ǒ m en x iàn z ài h ái m éi y ǒu j iàn l ì x ì t ǒng"
+    assert len({converter.convert(tokens) for _ in range(3)}) == 1
+
+
+def test_nbest_prefers_the_reading_the_lexicon_knows(converter: HanziConverter) -> None:
+    nbest = [("n ǐ h ǎo q ī", -1.0), ("n ǐ h ǎo", -1.2)]
+    assert converter.convert_nbest(nbest) == "你好"
+
+
+def test_grouping() -> None:
+    units = group_units("sh è ài d A zh")
+    assert [u.syllable for u in units[:2]] == [Syllable("sh", "e", 4), Syllable("", "ai", 4)]
+    assert units[2].letter == "A"  # the dangling "d" and "zh" are dropped
+    assert len(units) == 3
+    assert split_final("ǜ") == ("ü", 4)
+    assert split_final("en") == ("en", 5)
+
+
+def test_character_error_rate() -> None:
+    assert character_error_rate("你好", "你好") == (0, 2)
+    assert character_error_rate("你好吗", "你") == (2, 3)
