@@ -170,3 +170,29 @@ class GraphCompiler:
 def compile_grammar(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()
                     ) -> TokenGraph:
     return GraphCompiler(grammar, ids, costs).compile()
+
+
+def grammar_phrases(grammar: Grammar) -> list[str]:
+    """The grammar's words and list items: what free decoding is biased toward."""
+    phrases: dict[str, None] = {}
+
+    def walk(node: Node, intent: Intent) -> None:
+        if isinstance(node, Literal) and len(node.text) >= 2:
+            phrases[node.text] = None
+        elif isinstance(node, Sequence):
+            for item in node.items:
+                walk(item, intent)
+        elif isinstance(node, Alternative):
+            for option in node.options:
+                walk(option, intent)
+        elif isinstance(node, Optional):
+            walk(node.item, intent)
+        elif isinstance(node, SlotRef):
+            definition = grammar.slot(intent, node.name)
+            if definition is not None and isinstance(definition.slot, ListSlot):
+                phrases.update((v.spoken, None) for v in definition.slot.values)
+
+    for intent in grammar.intents:
+        for template in intent.sentences:
+            walk(expand_rules(template.node, grammar.rules), intent)
+    return list(phrases)

@@ -1,6 +1,7 @@
 """Speech to intent: decode audio against the grammar's token graph, beside free decoding.
 
-Both searches share one encoder pass. The constrained path is accepted when its acoustic score
+Both searches share one encoder pass; free decoding is biased toward the grammar's words and list
+items (asr/hotwords.py) so names and titles come out right in transcripts too. The constrained path is accepted when its acoustic score
 is close enough to free decoding's (a log-likelihood ratio per token, ``threshold``); otherwise the
 free transcript, as Hanzi, goes to the fuzzy text matcher, and a confident match there is taken.
 """
@@ -16,9 +17,10 @@ import numpy as np
 
 from asr.audio import SAMPLE_RATE, Samples
 from asr.graph import GraphContext, TokenGraph
+from asr.hotwords import HotwordContext, phrase_tokens
 from asr.recognizer import Recognizer, Result, Stream
 from asr.search import BeamSearch, Decoded, Search
-from intents.compile import compile_grammar
+from intents.compile import compile_grammar, grammar_phrases
 from intents.model import Grammar
 
 DEFAULT_THRESHOLD = -1.0  # minimum log-likelihood ratio per token against free decoding
@@ -77,12 +79,15 @@ class SpeechUnderstander:
         self.beam = beam
         self.graph: TokenGraph = compile_grammar(grammar, recognizer.model.tokens.ids())
         self.context = GraphContext(self.graph)
+        ids = recognizer.model.tokens.ids()
+        self.bias = HotwordContext(phrase_tokens(grammar_phrases(grammar), ids))
         self.to_hanzi = to_hanzi or _default_hanzi()
         self.matcher = matcher if matcher is not None else _default_matcher(grammar)
 
     def stream(self) -> UnderstandingStream:
         model = self.recognizer.model
-        both = _Both(BeamSearch(model, self.beam, self.context), BeamSearch(model, self.beam))
+        both = _Both(BeamSearch(model, self.beam, self.context),
+                     BeamSearch(model, self.beam, self.bias))
         return UnderstandingStream(self, Stream(model, both, SAMPLE_RATE), both)
 
     def understand(self, samples: Samples) -> Understanding:
