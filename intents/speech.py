@@ -1,9 +1,10 @@
 """Speech to intent: decode audio against the grammar's token graph, beside free decoding.
 
-Both searches share one encoder pass; free decoding is biased toward the grammar's words and list
-items (asr/hotwords.py) so names and titles come out right in transcripts too. The constrained path is accepted when its acoustic score
-is close enough to free decoding's (a log-likelihood ratio per token, ``threshold``); otherwise the
-free transcript, as Hanzi, goes to the fuzzy text matcher, and a confident match there is taken.
+Both searches share one encoder pass; free decoding is biased toward the grammar's words and
+list items (asr/hotwords.py) so names and titles come out right in transcripts too. The
+constrained path is accepted when its acoustic score is close enough to free decoding's (a
+log-likelihood ratio per token, ``threshold``); otherwise the free transcript, as Hanzi, goes to
+the fuzzy text matcher, and a confident match there is taken.
 """
 
 from __future__ import annotations
