@@ -9,6 +9,7 @@ the fuzzy text matcher, and a confident match there is taken.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,7 +185,9 @@ def _plain(value: object) -> object:
     return value
 
 
+@functools.lru_cache(maxsize=1)
 def _default_hanzi() -> Callable[[str], str]:
+    """The pinyin→Hanzi converter, loaded once per process and shared by every understander."""
     from asr.hanzi import HanziConverter
 
     converter = HanziConverter.load()
@@ -195,3 +198,32 @@ def _default_matcher(grammar: Grammar) -> Any:
     from intents.matcher import Matcher
 
     return Matcher(grammar)
+
+
+class LiveUnderstander:
+    """The understander in force: recompiled when a grammar or list file changes on disk.
+
+    A broken edit keeps the previous grammar (and graph) in force; its problems are returned by
+    ``refresh`` for the caller to show.
+    """
+
+    def __init__(self, recognizer: Recognizer, store: Any, **options: Any) -> None:
+        self.recognizer = recognizer
+        self.store = store
+        self.options = options
+        self._grammar: Grammar | None = None
+        self._understander: SpeechUnderstander | None = None
+
+    def refresh(self) -> list[Any]:
+        problems: list[Any] = self.store.refresh()
+        grammar = self.store.grammar
+        if grammar is not None and grammar is not self._grammar:
+            self._understander = SpeechUnderstander(self.recognizer, grammar, **self.options)
+            self._grammar = grammar
+        return problems
+
+    def current(self) -> SpeechUnderstander:
+        self.refresh()
+        if self._understander is None:
+            raise ValueError(f"no usable grammar at {self.store.path}")
+        return self._understander

@@ -17,7 +17,7 @@ from pathlib import Path
 from asr import settings
 from asr.errors import LingyinError
 from intents.errors import GrammarErrors, Problem
-from intents.grammar import load_grammar
+from intents.grammar import default_lists_dir, load_grammar
 from intents.matcher import Match, Matcher
 from intents.model import Grammar
 
@@ -73,6 +73,7 @@ class GrammarStore:
         self._lock = threading.Lock()
         self._grammar: Grammar | None = None
         self._matcher: Matcher | None = None
+        self._stamp: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def grammar(self) -> Grammar | None:
@@ -84,14 +85,40 @@ class GrammarStore:
 
     def reload(self) -> list[Problem]:
         """Load the grammar again; on problems keep the previous one and return them."""
+        stamp = self.fingerprint()
         try:
             grammar = load_grammar(self.path, self.lists_dir)
         except GrammarErrors as exc:
+            self._stamp = stamp  # do not retry a broken file until it changes again
             return list(exc.problems)
         matcher = Matcher(grammar)
         with self._lock:
-            self._grammar, self._matcher = grammar, matcher
+            self._grammar, self._matcher, self._stamp = grammar, matcher, stamp
         return []
+
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """(path, size, mtime) of every grammar and list file: changes when the user edits one."""
+        roots = [self.path, self.lists_dir or default_lists_dir(self.path)]
+        files: list[Path] = []
+        for root in roots:
+            if root.is_file():
+                files.append(root)
+            elif root.is_dir():
+                files.extend(p for p in root.rglob("*") if p.is_file())
+        stamps = []
+        for file in sorted(set(files)):
+            try:
+                info = file.stat()
+            except OSError:
+                continue
+            stamps.append((str(file), info.st_size, info.st_mtime_ns))
+        return tuple(stamps)
+
+    def refresh(self) -> list[Problem]:
+        """Reload when a grammar or list file changed since the last load (cheap otherwise)."""
+        if self._grammar is not None and self.fingerprint() == self._stamp:
+            return []
+        return self.reload()
 
     def match(self, text: str) -> Match | None:
         matcher = self._matcher
