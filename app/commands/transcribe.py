@@ -7,9 +7,10 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from asr.errors import LingyinError
-from asr.recognizer import Recognizer
+from asr.recognizer import Recognizer, Result
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,10 +24,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _hanzi() -> object:
+def _hanzi() -> Any:
     from asr.hanzi import HanziConverter
 
     return HanziConverter.load()
+
+
+def to_text(converter: Any, result: Result) -> str:
+    """Hanzi for the result, rescoring the beam's other hypotheses with the language model."""
+    if len(result.nbest) > 1:
+        return str(converter.convert_nbest(list(result.nbest)))
+    return str(converter.convert(result.pinyin))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"lingyin: {exc}", file=sys.stderr)
             failed += 1
             continue
-        text = converter.convert(result.pinyin)  # type: ignore[attr-defined]
+        text = to_text(converter, result)
         elapsed = time.perf_counter() - started
         if args.json:
             record = {"file": str(path), "pinyin": result.pinyin, "text": text,
