@@ -68,7 +68,7 @@ def test_8khz_stereo_is_resampled_and_mixed(tmp_path: Path, recognizer: Recogniz
     assert result.pinyin == "sh è d ìng èr sh í j iǔ d ù"
 
 
-@pytest.mark.parametrize("suffix", [".flac", ".ogg"])
+@pytest.mark.parametrize("suffix", [".flac", ".ogg", ".mp3"])
 def test_other_containers(tmp_path: Path, recognizer: Recognizer, samples_0001: np.ndarray,
                           suffix: str) -> None:
     path = tmp_path / f"clip{suffix}"
