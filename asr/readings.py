@@ -8,6 +8,7 @@ letters become the model's A-Z tokens. Used by keyword spotting and grammar comp
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ def tone_of(final: str) -> int:
     return 5
 
 
+@functools.lru_cache(maxsize=4096)
 def with_tone(final: str, tone: int) -> str:
     """The final with its tone mark replaced (tone 5: no mark, the neutral tone)."""
     bare = unicodedata.normalize(
@@ -60,7 +62,9 @@ def _split(syllable_initial: str, syllable_final: str) -> Option:
     return (syllable_initial, syllable_final) if syllable_initial else (syllable_final,)
 
 
-def _char_options(char: str, initial: str, final: str) -> list[Option]:
+@functools.lru_cache(maxsize=16384)
+def _char_options(char: str, initial: str, final: str) -> tuple[Option, ...]:
+    """Cached: pypinyin's per-character heteronym look-up dominates compiling long lists."""
     from pypinyin import Style, pinyin
 
     options = [_split(initial, final)]
@@ -71,7 +75,7 @@ def _char_options(char: str, initial: str, final: str) -> list[Option]:
     if char in _SANDHI:
         options.extend(_split(initial, final[:0] + s[1:]) for s in _SANDHI[char])
     options.append(_split(initial, with_tone(final, 5)))  # neutral tone
-    return options
+    return tuple(options)
 
 
 def phrase_units(text: str, vocabulary: set[str] | frozenset[str]) -> list[Unit]:
@@ -87,7 +91,7 @@ def phrase_units(text: str, vocabulary: set[str] | frozenset[str]) -> list[Unit]
         if "\u4e00" <= char <= "\u9fff":
             options = _char_options(char, next(initials), next(finals))
         elif char.isascii() and char.isalpha():
-            options = [(char.upper(),)]
+            options = ((char.upper(),),)
         else:
             raise ReadingError(f"{text!r}: cannot say {char!r} with the model's pinyin tokens; "
                                "write numbers and symbols as Chinese words")
@@ -96,8 +100,8 @@ def phrase_units(text: str, vocabulary: set[str] | frozenset[str]) -> list[Unit]
     return units
 
 
-def _usable(options: list[Option], vocabulary: set[str] | frozenset[str], text: str) -> tuple[
-        Option, ...]:
+def _usable(options: tuple[Option, ...], vocabulary: set[str] | frozenset[str],
+            text: str) -> tuple[Option, ...]:
     kept: list[Option] = []
     for option in options:
         if option not in kept and all(token in vocabulary for token in option):

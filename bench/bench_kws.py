@@ -96,6 +96,28 @@ def run_condition(name: str, clips: list[Any], audio: list[np.ndarray], ours: Ke
     return stats
 
 
+def idle_cpu(ours: KeywordSpotter, sherpa: Any, seconds: float = 60.0) -> dict[str, float]:
+    """CPU seconds per second of audio while listening to silence with low noise (-60 dBFS),
+    fed in 0.1 s chunks as a microphone loop does."""
+    rng = np.random.default_rng(0)
+    audio = (0.001 * rng.standard_normal(int(seconds * 16000))).astype(np.float32)
+    chunks = [audio[i : i + 1600] for i in range(0, len(audio), 1600)]
+    out = {}
+    started = time.process_time()
+    stream = ours.stream()
+    for chunk in chunks:
+        stream.accept(chunk)
+    out["lingyin"] = (time.process_time() - started) / seconds
+    started = time.process_time()
+    sherpa_stream = sherpa.create_stream()
+    for chunk in chunks:
+        sherpa_stream.accept_waveform(16000, chunk)
+        while sherpa.is_ready(sherpa_stream):
+            sherpa.decode_stream(sherpa_stream)
+    out["sherpa"] = (time.process_time() - started) / seconds
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int)
@@ -109,6 +131,9 @@ def main() -> None:
     total_seconds = sum(len(a) for a in audio) / 16000
     with tempfile.TemporaryDirectory() as tmp:
         sherpa = sherpa_spotter(model, phrases, Path(tmp))
+        idle = idle_cpu(ours, sherpa)
+        print("idle listening (60 s of silence + noise at -60 dBFS, 0.1 s chunks): CPU "
+              + ", ".join(f"{k} {v * 100:.1f} % of one core" for k, v in idle.items()))
         for name in args.conditions.split(","):
             stats = run_condition(name, clips, audio, ours, sherpa)
             print(f"[{name}] {int(stats['positives'])} clips with {PRESENT}, "

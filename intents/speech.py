@@ -21,11 +21,11 @@ from asr.audio import SAMPLE_RATE, Samples
 from asr.graph import GraphContext, TokenGraph
 from asr.hotwords import HotwordContext, phrase_tokens
 from asr.recognizer import Recognizer, Result, Stream
-from asr.search import BeamSearch, Decoded, Search
+from asr.search import BeamSearch, Decoded, Hyp, Search
 from intents.compile import compile_grammar, grammar_phrases
 from intents.model import Grammar
 
-DEFAULT_THRESHOLD = -1.0  # minimum log-likelihood ratio per token against free decoding
+DEFAULT_THRESHOLD = -1.5  # minimum log-likelihood ratio per token against free decoding
 TEXT_MATCH_MIN = 0.8  # confidence the text matcher needs when the graph path is rejected
 
 
@@ -59,11 +59,13 @@ class _Both(Search):
         self.constrained, self.free = constrained, free
         self.model = free.model
         self.frames = 0
+        self.hyps: list[Hyp] = free.hyps  # the free search's, for the N-best list
 
     def advance(self, encoder_frames: Any) -> None:
         self.constrained.advance(encoder_frames)
         self.free.advance(encoder_frames)
         self.frames += len(encoder_frames)
+        self.hyps = self.free.hyps
 
     def best(self, final: bool = False) -> Decoded | None:
         return self.free.best(final)
