@@ -47,21 +47,29 @@ class TokenGraph:
                     stack.append(target)
         return frozenset(seen)
 
-    def align(self, tokens: Sequence[int]) -> tuple[list[object], float] | None:
+    def align(self, tokens: Sequence[int], similar: dict[int, tuple[int, ...]] | None = None,
+              similar_cost: float = -2.0) -> tuple[list[object], float] | None:
         """The best-bonus path consuming exactly ``tokens`` from start to a final state: its
-        labels in order (ANY arcs give ``("token", id)``) and its total bonus."""
+        labels in order (ANY arcs give ``("token", id)``) and its total bonus. ``similar`` as
+        in GraphContext: stand-in tokens at ``similar_cost``."""
+        similar = similar or {}
         frontier: dict[int, tuple[float, tuple[object, ...]]] = self._eps_expand({0: (0.0, ())})
         for token in tokens:
             moved: dict[int, tuple[float, tuple[object, ...]]] = {}
             for state, (score, labels) in frontier.items():
                 for arc_token, target, bonus, label in self.arcs[state]:
                     if arc_token in (token, ANY):
-                        new_labels = labels + ((label,) if label is not None else ())
-                        if arc_token == ANY:
-                            new_labels += (("token", token),)
-                        candidate = (score + bonus, new_labels)
-                        if target not in moved or moved[target][0] < candidate[0]:
-                            moved[target] = candidate
+                        cost = bonus
+                    elif token in similar.get(arc_token, ()):
+                        cost = bonus + similar_cost
+                    else:
+                        continue
+                    new_labels = labels + ((label,) if label is not None else ())
+                    if arc_token == ANY:
+                        new_labels += (("token", token),)
+                    candidate = (score + cost, new_labels)
+                    if target not in moved or moved[target][0] < candidate[0]:
+                        moved[target] = candidate
             frontier = self._eps_expand(moved)
             if not frontier:
                 return None
@@ -89,10 +97,17 @@ class TokenGraph:
 
 
 class GraphContext:
-    """A SearchContext over a TokenGraph: hypothesis states are closed sets of NFA states."""
+    """A SearchContext over a TokenGraph: hypothesis states are closed sets of NFA states.
 
-    def __init__(self, graph: TokenGraph) -> None:
+    ``similar`` maps a token to tokens that may stand in for it at ``similar_cost`` (the same
+    final in another tone): tone errors and sandhi are tolerated without arcs of their own.
+    """
+
+    def __init__(self, graph: TokenGraph, similar: dict[int, tuple[int, ...]] | None = None,
+                 similar_cost: float = -2.0) -> None:
         self.graph = graph
+        self.similar = similar or {}
+        self.similar_cost = similar_cost
         self._start = graph.closure({0})
         self._allowed: dict[StateSet, TokenIds | None] = {}
         self._next: dict[tuple[StateSet, int], tuple[StateSet, float]] = {}
@@ -110,6 +125,7 @@ class GraphContext:
                     free |= token == ANY
                     if token >= 0:
                         tokens.add(token)
+                        tokens.update(self.similar.get(token, ()))
             self._allowed[state] = None if free else np.array(sorted(tokens), dtype=np.int64)
         return self._allowed[state]
 
@@ -117,16 +133,42 @@ class GraphContext:
         assert isinstance(state, frozenset)
         key = (state, token)
         if key not in self._next:
-            targets: set[int] = set()
-            best = -np.inf
-            for member in state:
-                for arc_token, target, bonus, _ in self.graph.arcs[member]:
-                    if arc_token in (token, ANY):
-                        targets.add(target)
-                        best = max(best, bonus)
-            self._next[key] = (self.graph.closure(targets), float(best) if targets else -1e9)
+            targets, best = self._targets(state, token, exact=True)
+            if not targets:
+                targets, best = self._targets(state, token, exact=False)
+            self._next[key] = (self.graph.closure(targets), best if targets else -1e9)
         return self._next[key]
+
+    def _targets(self, state: StateSet, token: int, exact: bool) -> tuple[set[int], float]:
+        targets: set[int] = set()
+        best = -np.inf
+        cost = 0.0 if exact else self.similar_cost
+        for member in state:
+            for arc_token, target, bonus, _ in self.graph.arcs[member]:
+                hit = (arc_token in (token, ANY) if exact
+                       else token in self.similar.get(arc_token, ()))
+                if hit:
+                    targets.add(target)
+                    best = max(best, bonus + cost)
+        return targets, float(best)
 
     def finish(self, state: Hashable) -> float | None:
         assert isinstance(state, frozenset)
         return 0.0 if not state.isdisjoint(self.graph.finals) else None
+
+
+def tone_neighbours(symbols: Sequence[str]) -> dict[int, tuple[int, ...]]:
+    """For each tone-marked final, the ids of the same final in the other tones."""
+    from asr.readings import with_tone
+
+    by_bare: dict[str, list[int]] = {}
+    for index, symbol in enumerate(symbols):
+        if symbol and symbol[0].islower():
+            by_bare.setdefault(with_tone(symbol, 5), []).append(index)
+    out: dict[int, tuple[int, ...]] = {}
+    for group in by_bare.values():
+        for index in group:
+            others = tuple(g for g in group if g != index)
+            if others:
+                out[index] = others
+    return out

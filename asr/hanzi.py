@@ -1,10 +1,12 @@
 """Free-text pinyin -> Hanzi: the recogniser's tonal pinyin tokens become Chinese characters.
 
 The syllables form a lattice of lexicon words whose readings match a span (tones and common
-initial/final confusions tolerated at a penalty), plus numeral runs as one NUMBER class. A
-Viterbi search over it scores each path by a word bigram (asr.hanzi_lm: People's Daily counts
-backed off to jieba's unigram, geometrically mixed with the unigram), keeping a few best
-histories per position keyed by their last word. Spelled letters pass through as letters.
+initial/final confusions tolerated at a penalty; words of 2-4 syllables also with one syllable
+swapped for an acoustically close one, at a higher penalty), plus numeral runs as one NUMBER
+class. A Viterbi search over it scores each path by a word bigram (asr.hanzi_lm: People's Daily
+counts backed off to the jieba + wordfreq unigram, geometrically mixed with the unigram),
+keeping a few best histories per position keyed by their last word. Spelled letters pass
+through as letters.
 
     converter = HanziConverter.load()
     converter.convert("sh è d ìng èr sh í j iǔ d ù")   # -> "设定二十九度"
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 
 from asr.hanzi_data import MAX_WORD_SYLLABLES, HanziTables, load_tables
 from asr.hanzi_lm import NUMBER, SENTENCE_END, SENTENCE_START
-from asr.pinyin_syllables import Syllable, Unit, decode_reading, group_units
+from asr.pinyin_syllables import Syllable, Unit, decode_reading, group_units, neighbours
 
 # Readings of numeral characters; on equal mismatch the first listed wins (一 before 亿).
 _NUMERAL_READINGS: tuple[tuple[str, Syllable], ...] = tuple(
@@ -34,6 +36,9 @@ _NUMERAL_READINGS: tuple[tuple[str, Syllable], ...] = tuple(
 )
 
 
+_CONFUSED_CANDIDATES = 5  # per confused span
+
+
 @dataclass(frozen=True)
 class Penalties:
     """Costs (in natural-log units) of a lexicon reading that differs from the heard syllable,
@@ -45,6 +50,8 @@ class Penalties:
     initial: float = 5.0  # zh/z, ch/c, sh/s, n/l
     final: float = 5.0  # in/ing, en/eng
     skip: float = 25.0  # a syllable no lexicon entry covers is dropped
+    confusion: float = 9.0  # one syllable of a word read as an acoustically close one
+    confusion_span: int = 4  # longest word (in syllables) tried with a confused syllable
     number_char: float = 1.5  # cost per character of a numeral run, on top of P(NUMBER)
     word_bonus: float = -1.0  # added per word: > 0 favours more, shorter words
     bigram: float = 0.6  # weight of the word bigram against the plain unigram
@@ -99,10 +106,13 @@ class HanziConverter:
         """The best path's language-model score (log domain) and its text."""
         return self._search(group_units(pinyin_tokens))
 
-    def convert_nbest(self, hypotheses: list[tuple[str, float]], weight: float = 1.0) -> str:
-        """Best text over N-best pinyin (tokens, acoustic log-score): acoustic * weight + LM."""
+    def convert_nbest(
+        self, hypotheses: list[tuple[str, float]], weight: float = 1.0, top: int = 3
+    ) -> str:
+        """Best text over the ``top`` N-best pinyin (tokens, acoustic log-score), best first:
+        acoustic * weight + LM. Hypotheses past the third rarely win (odd-id dev set)."""
         best: tuple[float, str] | None = None
-        for tokens, acoustic in hypotheses:
+        for tokens, acoustic in hypotheses[:top]:
             lm, text = self.score(tokens)
             total = weight * acoustic + lm
             if best is None or total > best[0]:
@@ -163,7 +173,39 @@ class HanziConverter:
                 for s, c in scored[: self.penalties.max_candidates]
             )
         edges.extend(self._number_edges(units, start))
+        edges.extend(self._confused_edges(units, start))
         edges.append(_Edge(start + 1, "", 0.0, self.penalties.skip))
+        return edges
+
+    def _confused_edges(self, units: list[Unit], start: int) -> list[_Edge]:
+        """Words of 2+ syllables whose reading is one confusable syllable away from the heard
+        ones (zhong/zheng, ji/jin, b/m ...): the recogniser's likeliest slips."""
+        p = self.penalties
+        edges: list[_Edge] = []
+        heard: list[Syllable] = []
+        for end in range(start + 1, min(len(units), start + p.confusion_span) + 1):
+            syllable = units[end - 1].syllable
+            if syllable is None:
+                break
+            heard.append(syllable)
+            if len(heard) < 2:
+                continue
+            keys = [s.fuzzy for s in heard]
+            for i, original in enumerate(heard):
+                for other in neighbours(original):
+                    key = " ".join([*keys[:i], other.fuzzy, *keys[i + 1:]])
+                    if key not in self._tables.entries:
+                        continue
+                    variant = (*heard[:i], other, *heard[i + 1:])
+                    scored = sorted(
+                        ((c.logprob - self._mismatch(variant, c.reading), c)
+                         for c in self._candidates(key)),
+                        key=lambda item: -item[0],
+                    )
+                    edges.extend(
+                        _Edge(end, c.word, c.logprob, c.logprob - s + p.confusion)
+                        for s, c in scored[:_CONFUSED_CANDIDATES]
+                    )
         return edges
 
     def _number_edges(self, units: list[Unit], start: int) -> list[_Edge]:

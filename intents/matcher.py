@@ -13,27 +13,32 @@ stage        confidence  what it tolerates
 ``loose``    0.80 × sim  list values heard wrongly: the nearest item by syllable distance
 ===========  ==========  ==========================================================
 
-A free-text slot lowers the confidence a little (by a tenth of the share of the text it took),
-so a sentence written out in full wins over a catch-all. Intents within ``margin`` of the best
-are returned as alternatives; below ``threshold`` the text is rejected.
+Every template of every intent is parsed completely (:mod:`intents.engine`) and the best parse
+counts: more literal text and less free text. A free-text slot lowers the confidence (to 0.94,
+less a tenth of the share of the text it took), so a sentence written out in full wins over a
+catch-all, also one written out in full but for skip words: when the ``text`` stage has only
+free-text parses, the ``skip`` stage is tried too and the better of both wins. Free text does not
+take the skip words at its ends (打电话给妈妈吧 → 妈妈). Intents within ``margin`` of the best are
+returned as alternatives; below ``threshold`` the text is rejected.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from intents.grammar import expand_rules, slot_refs
+from intents.engine import Compiler, Context, Parse, Shared, StageIndex, Template, slot_names
 from intents.model import Grammar, Intent
-from intents.patterns import MODES, Compiled, SlotPatterns, TemplateCompiler, literal_length
-from intents.slot_values import resolve
-from intents.slots import ListSlot, WildcardSlot
-from intents.textnorm import Mapped, fuzzy_text, normalize, pinyin_text, strip_words
+from intents.slot_tables import MODES, SlotTable
+from intents.slot_values import Near
+from intents.slots import ListSlot
+from intents.textnorm import Mapped, fuzzy_text, norm, normalize, pinyin_text, strip_words
 
 BASE = {"text": 1.0, "skip": 0.95, "plain": 0.85, "fuzzy": 0.75, "loose": 0.8}
+WILDCARD = 0.94  # a free-text parse's confidence factor at most
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,11 @@ class Prepared:
             return self.stripped.text
         return self.plain if mode == "plain" else self.fuzzy
 
+    def chain(self, mode: str) -> tuple[str, ...]:
+        """The subjects a pinyin mode looks slot values up in: characters first."""
+        forms = (self.stripped.text, self.plain, self.fuzzy)
+        return forms[:2] if mode == "plain" else forms
+
 
 def _itn() -> Callable[[str], str] | None:
     try:
@@ -118,6 +128,29 @@ def _itn() -> Callable[[str], str] | None:
     return normalize_text if callable(normalize_text) else None
 
 
+class _Variants:
+    """The text as heard and its inverse text normalisation, computed when first needed."""
+
+    def __init__(self, text: str, skip: tuple[str, ...],
+                 itn: Callable[[str], str] | None) -> None:
+        self.text = text
+        self.skip = skip
+        self.itn = itn
+        self.items: list[Prepared] = [Prepared(text, skip)]
+        self.done = itn is None
+
+    def get(self, index: int) -> Prepared | None:
+        if index >= len(self.items) and not self.done and self.itn is not None:
+            self.done = True
+            normalized = self.itn(self.text)
+            if normalized != self.text:
+                self.items.append(Prepared(normalized, self.skip))
+        return self.items[index] if index < len(self.items) else None
+
+
+Found = dict[str, tuple[Candidate, str]]  # intent key → (best candidate, its stage)
+
+
 class Matcher:
     def __init__(self, grammar: Grammar, threshold: float = 0.5, margin: float = 0.1,
                  itn: bool = True) -> None:
@@ -126,104 +159,118 @@ class Matcher:
         self.margin = margin
         self.itn = _itn() if itn else None
         self.skip = tuple(grammar.skip_words)
-        self.slot_patterns: dict[tuple[str, str], SlotPatterns] = {}
-        self.compiled: dict[str, list[tuple[Intent, Compiled]]] = {}
+        self.trim_words = tuple(sorted({norm(w) for w in self.skip if norm(w)},
+                                       key=len, reverse=True))
+        self.tables: dict[tuple[str, str], SlotTable] = {}
+        self.stages: dict[str, StageIndex] = {}
+        self._slots: dict[str, set[str]] = {}
+        self._rule_slots: dict[str, frozenset[str]] = {}
 
-    def _patterns(self, intent: Intent) -> dict[str, SlotPatterns]:
-        out = {}
-        for name in {r.name for t in intent.sentences
-                     for r in slot_refs(expand_rules(t.node, self.grammar.rules))}:
-            slot_def = self.grammar.slot(intent, name)
-            if slot_def is None:
-                raise ValueError(f"{intent.key}: unknown slot {name}")
-            owner = intent.key if name in intent.slots else ""
-            patterns = self.slot_patterns.get((owner, name))
-            if patterns is None:
-                patterns = self.slot_patterns[owner, name] = SlotPatterns(slot_def, self.skip)
-            out[name] = patterns
-        return out
+    def _table(self, intent: Intent, name: str) -> SlotTable:
+        slot_def = self.grammar.slot(intent, name)
+        if slot_def is None:
+            raise ValueError(f"{intent.key}: unknown slot {name}")
+        owner = intent.key if name in intent.slots else ""
+        table = self.tables.get((owner, name))
+        if table is None:
+            table = self.tables[owner, name] = SlotTable(slot_def, self.skip)
+        return table
 
-    def _compile(self, mode: str) -> list[tuple[Intent, Compiled]]:
-        if mode in self.compiled:
-            return self.compiled[mode]
-        out = []
-        for intent in self.grammar.intents:
-            patterns = self._patterns(intent)
-            trees = [expand_rules(t.node, self.grammar.rules) for t in intent.sentences]
-            if mode == "loose" and not any(isinstance(p.slot_def.slot, ListSlot)
-                                           for p in patterns.values()):
+    def _slot_names(self, intent: Intent) -> set[str]:
+        found = self._slots.get(intent.key)
+        if found is None:
+            found = self._slots[intent.key] = {
+                name for t in intent.sentences
+                for name in slot_names(t.node, self.grammar.rules, self._rule_slots)}
+        return found
+
+    def _stage_index(self, mode: str) -> StageIndex:
+        found = self.stages.get(mode)
+        if found is not None:
+            return found
+        templates: list[Template] = []
+        shared = Shared(rule_slots=self._rule_slots)
+        for index, intent in enumerate(self.grammar.intents):
+            if mode == "loose" and not any(
+                    isinstance(self._table(intent, name).slot_def.slot, ListSlot)
+                    for name in self._slot_names(intent)):
                 continue
-            compiler = TemplateCompiler(mode, self.skip)
-            body = "|".join(f"(?:{compiler.compile(t, patterns)})" for t in trees)
-            out.append((intent, Compiled(re.compile(body), compiler.groups,
-                                         min(literal_length(t) for t in trees))))
-        self.compiled[mode] = out
-        return out
+            compiler = Compiler(mode, self.skip, self.grammar.rules,
+                                functools.partial(self._table, intent), shared)
+            templates.extend(Template.build(index, compiler.compile(t.node), shared)
+                             for t in intent.sentences)
+        found = self.stages[mode] = StageIndex(templates)
+        return found
 
     def warm(self) -> None:
         """Compile every stage (and the near-miss indexes) now rather than on first use."""
         for mode in MODES:
-            self._compile(mode)
-        for patterns in self.slot_patterns.values():
-            if isinstance(patterns.slot_def.slot, ListSlot):
-                patterns.nearest()
-
-    def _variants(self, text: str) -> Iterator[Prepared]:
-        first = Prepared(text, self.skip)
-        yield first
-        if self.itn is not None:
-            normalized = self.itn(text)
-            if normalized != text:
-                yield Prepared(normalized, self.skip)
+            self._stage_index(mode)
+        for table in self.tables.values():
+            if isinstance(table.slot_def.slot, ListSlot):
+                table.nearest()
 
     def candidates(self, text: str) -> tuple[str, list[Candidate]]:
-        """The matches of the first stage that has any, best first, and that stage's name."""
-        variants: list[Prepared] = []
-        source = self._variants(text)
+        """The matches of the first stage that has any, best first, and that stage's name.
+
+        The ``text`` and ``skip`` stages count as one when the ``text`` stage has only free-text
+        parses: a sentence written out in full but for skip words beats free text."""
+        variants = _Variants(text, self.skip, self.itn)
+        found: Found = {}
         for mode in MODES:
             for index in range(2):
-                if index >= len(variants):
-                    nxt = next(source, None)
-                    if nxt is None:
-                        break
-                    variants.append(nxt)
-                found = self._stage(mode, variants[index])
-                if found:
-                    return mode, found
-        return "", []
+                prepared = variants.get(index)
+                if prepared is None:
+                    break
+                if self._stage(mode, prepared, found):
+                    break
+            if self._settled(mode, found):
+                break
+        ranked = sorted(found.values(), key=lambda cs: -cs[0].confidence)
+        return (ranked[0][1] if ranked else ""), [c for c, _ in ranked]
 
-    def _stage(self, mode: str, prepared: Prepared) -> list[Candidate]:
-        subject = prepared.subject(mode)
-        best: dict[str, Candidate] = {}
-        for intent, compiled in self._compile(mode):
-            m = compiled.regex.fullmatch(subject)
-            if m is None:
+    @staticmethod
+    def _settled(mode: str, found: Found) -> bool:
+        """No later stage (or variant) is needed: ``text`` needs a parse better than any of
+        the ``skip`` stage."""
+        if mode != "text":
+            return bool(found)
+        return any(c.confidence >= BASE["skip"] for c, _ in found.values())
+
+    def _stage(self, mode: str, prepared: Prepared, found: Found) -> bool:
+        """Add the parses of ``mode`` to ``found``; whether there were any."""
+        ctx = Context(prepared, mode, self.trim_words)
+        hit = False
+        for template in self._stage_index(mode).candidates(ctx.subject):
+            parse = template.parse(ctx)
+            if parse is None:
                 continue
-            candidate = self._candidate(mode, prepared, intent, compiled, m)
-            if candidate is not None:
-                best[intent.key] = candidate
-        return sorted(best.values(), key=lambda c: -c.confidence)
+            intent = self.grammar.intents[template.intent]
+            candidate = self._candidate(mode, ctx, intent, parse)
+            if candidate is None:
+                continue
+            hit = True
+            old = found.get(intent.key)
+            if old is None or candidate.confidence > old[0].confidence:
+                found[intent.key] = (candidate, mode)
+        return hit
 
-    def _candidate(self, mode: str, prepared: Prepared, intent: Intent, compiled: Compiled,
-                   m: re.Match[str]) -> Candidate | None:
-        mapped = prepared.full if mode == "text" else prepared.stripped
+    @staticmethod
+    def _candidate(mode: str, ctx: Context, intent: Intent, parse: Parse) -> Candidate | None:
+        literal, wild, score, captures = parse
         slots: dict[str, object] = {}
-        confidence = BASE[mode]
-        wild = 0
-        for group, (key, patterns) in compiled.groups.items():
-            start, end = m.span(group)
-            if start < 0:
-                continue
-            resolved = resolve(mode, patterns, prepared, mapped, start, end)
-            if resolved is None:
-                return None
-            slots[key], score = resolved
-            confidence *= score
-            if isinstance(patterns.slot_def.slot, WildcardSlot):
-                wild += end - start
-        if mapped.text:
-            confidence *= 1 - 0.1 * wild / len(mapped.text)
-        confidence *= 1 - 0.001 / (1 + compiled.literal_chars)  # longer literals rank first
+        for key, value in captures:
+            if isinstance(value, Near):
+                near = value.resolve(ctx)
+                if near is None:
+                    return None
+                slots[key], score = near[0], score / Near.PENDING * near[1]
+            else:
+                slots[key] = value
+        confidence = BASE[mode] * score
+        if wild:
+            confidence *= WILDCARD - 0.1 * wild / max(ctx.n, 1)
+        confidence *= 1 - 0.001 / (1 + literal)  # more literal text ranks first
         return Candidate(intent.domain, intent.name, slots, confidence)
 
     def match(self, text: str) -> Match | None:

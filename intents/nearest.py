@@ -6,9 +6,9 @@ most with the heard span are scored, so a 5,000-item list costs a few dozen dist
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
 from functools import lru_cache
+
+import numpy as np
 
 from intents.textnorm import syllable_of
 
@@ -32,14 +32,29 @@ def substitution_cost(a: str, b: str) -> float:
     return 0.5 if ia == ib or fa == fb else 1.0
 
 
+_COSTS: dict[str, dict[str, float]] = {}
+
+
 def distance(a: str, b: str) -> float:
     """Weighted edit distance between two token strings (one character per syllable)."""
     previous = [float(j) for j in range(len(b) + 1)]
     for i, x in enumerate(a, start=1):
-        current = [float(i)]
+        costs = _COSTS.get(x)
+        if costs is None:
+            costs = _COSTS[x] = {}
+        left = float(i)
+        current = [left]
         for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + substitution_cost(x, y)))
+            cost = costs.get(y)
+            if cost is None:
+                cost = costs[y] = substitution_cost(x, y)
+            value = previous[j - 1] + cost
+            if previous[j] + 1 < value:
+                value = previous[j] + 1
+            if left + 1 < value:
+                value = left + 1
+            current.append(value)
+            left = value
         previous = current
     return previous[-1]
 
@@ -51,35 +66,39 @@ def similarity(a: str, b: str) -> float:
 
 def _grams(key: str) -> set[str]:
     """Syllables and syllable pairs: pairs keep the order, so 阳光阳关 prefers 阳光阳光."""
-    return set(key) | {key[i:i + 2] for i in range(len(key) - 1)}
+    return {*key, *map(str.__add__, key, key[1:])}
 
 
 class NearestIndex:
     """Items keyed by token strings (fuzzy keys, one character per syllable) with values."""
 
     def __init__(self, table: dict[str, object]) -> None:
-        self.keys: list[str] = []
-        self.values: list[object] = []
-        self.postings: dict[str, list[int]] = {}
-        for key, value in table.items():
-            index = len(self.keys)
-            self.keys.append(key)
-            self.values.append(value)
-            for gram in _grams(key):
-                self.postings.setdefault(gram, []).append(index)
+        self.keys: list[str] = list(table)
+        self.values: list[object] = list(table.values())
+        postings: dict[str, list[int]] = {}
+        add = postings.setdefault
+        for index, key in enumerate(self.keys):
+            for gram in {*key, *map(str.__add__, key, key[1:])}:  # _grams, inlined
+                add(gram, []).append(index)
+        self.postings = {g: np.array(p, dtype=np.int32) for g, p in postings.items()}
+        self.lengths = np.array([len(k) for k in self.keys], dtype=np.int32)
 
     def best(self, heard: str) -> tuple[object, float] | None:
         """The most similar item and its similarity (0..1); None when nothing is close."""
-        shared: Counter[int] = Counter()
-        for gram in _grams(heard):
-            shared.update(self.postings.get(gram, ()))
-        if not shared:
+        found = [p for p in (self.postings.get(g) for g in _grams(heard)) if p is not None]
+        if not found:
             return None
+        shared = np.bincount(np.concatenate(found), minlength=len(self.keys))
+        indexes = np.flatnonzero(shared)
+        # Most shared syllables first, then the closest in length, then list order.
+        rank = shared[indexes] * 1024 - np.abs(self.lengths[indexes] - len(heard))
+        if len(indexes) > CANDIDATES:
+            floor = np.partition(rank, len(rank) - CANDIDATES)[len(rank) - CANDIDATES]
+            keep = rank >= floor
+            indexes, rank = indexes[keep], rank[keep]
+        order = np.lexsort((indexes, -rank))[:CANDIDATES]
         best_score, best_index = -1.0, 0
-        # Most shared syllables first, then the closest in length.
-        ranked = heapq.nlargest(CANDIDATES, shared.items(),
-                                key=lambda kv: (kv[1], -abs(len(self.keys[kv[0]]) - len(heard))))
-        for index, _ in ranked:
+        for index in indexes[order].tolist():
             score = similarity(heard, self.keys[index])
             if score > best_score:
                 best_score, best_index = score, index

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from asr.audio import SAMPLE_RATE, Samples
-from asr.graph import GraphContext, TokenGraph
+from asr.graph import GraphContext, TokenGraph, tone_neighbours
 from asr.hotwords import HotwordContext, phrase_tokens
 from asr.recognizer import Recognizer, Result, Stream
 from asr.search import BeamSearch, Decoded, Hyp, Search
-from intents.compile import compile_grammar, grammar_phrases
+from intents.compile import TONE_COST, compile_grammar, grammar_phrases
 from intents.model import Grammar
 
 DEFAULT_THRESHOLD = -1.5  # minimum log-likelihood ratio per token against free decoding
@@ -82,7 +82,8 @@ class SpeechUnderstander:
         self.threshold = threshold
         self.beam = beam
         self.graph: TokenGraph = compile_grammar(grammar, recognizer.model.tokens.ids())
-        self.context = GraphContext(self.graph)
+        self.similar = tone_neighbours(recognizer.model.tokens.symbols)
+        self.context = GraphContext(self.graph, self.similar, TONE_COST)
         ids = recognizer.model.tokens.ids()
         self.bias = HotwordContext(phrase_tokens(grammar_phrases(grammar), ids))
         self.to_hanzi = to_hanzi or _default_hanzi()
@@ -124,7 +125,7 @@ class UnderstandingStream:
         return self._fallback(free, ratio)
 
     def _from_path(self, path: Decoded, free: Result, ratio: float) -> Understanding | None:
-        aligned = self.owner.graph.align(path.tokens)
+        aligned = self.owner.graph.align(path.tokens, self.owner.similar, TONE_COST)
         if aligned is None:
             return None
         labels, _ = aligned

@@ -158,6 +158,9 @@ class _Parser:
         if self.pos >= len(self.text) or self.text[self.pos] != closer:
             raise self.fail(f"unbalanced {opener!r}: no matching {closer!r}", start)
         self.pos += 1
+        if opener == "(" and self.pos < len(self.text) and self.text[self.pos] in "?？":
+            body = self.text[start + 1:self.pos - 1]
+            raise self.fail(f"`?` after a group: write [{body}] for an optional part")
         if isinstance(inner, Alternative):  # located at its opening bracket
             inner = Alternative(inner.options, self.locate(start))
         return inner if opener == "(" else Optional(inner, self.locate(start))

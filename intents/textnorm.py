@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 _KEEP = frozenset("%.-")
 _FUZZY_INITIALS = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
@@ -40,17 +43,23 @@ def _kept(c: str) -> bool:
     return category[0] != "P" or c in _KEEP
 
 
+@lru_cache(maxsize=65536)
+def _normal_char(c: str) -> str:
+    """The kept characters one character normalises to."""
+    return "".join(d for d in unicodedata.normalize("NFKC", c).lower() if _kept(d))
+
+
 def normalize(text: str) -> Mapped:
     chars: list[str] = []
     origin: list[int] = []
     for i, c in enumerate(text):
-        for d in unicodedata.normalize("NFKC", c).lower():
-            if _kept(d):  # private-use characters (category Co) are dropped
-                chars.append(d)
-                origin.append(i)
+        for d in _normal_char(c):  # private-use characters (category Co) are dropped
+            chars.append(d)
+            origin.append(i)
     return Mapped("".join(chars), tuple(origin))
 
 
+@lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     return normalize(text).text
 
@@ -76,6 +85,7 @@ def strip_words(mapped: Mapped, words: tuple[str, ...]) -> Mapped:
                   tuple(o for o, k in zip(mapped.origin, keep, strict=True) if k))
 
 
+@lru_cache(maxsize=65536)
 def strip_text(text: str, words: tuple[str, ...]) -> str:
     return strip_words(normalize(text), words).text
 
@@ -84,11 +94,36 @@ def _is_han(c: str) -> bool:
     return "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" or c == "〇"
 
 
+@lru_cache(maxsize=1)
+def _reading_table() -> dict[str, str] | None:
+    """pypinyin's character table (code point → toned readings), read without importing
+    pypinyin (whose phrase tables take a third of a second to load); None if not found."""
+    spec = importlib.util.find_spec("pypinyin")
+    path = Path(spec.origin).parent / "pinyin_dict.json" if spec and spec.origin else None
+    if path is None or not path.is_file():
+        return None
+    table = json.loads(path.read_text(encoding="utf-8"))
+    return table if isinstance(table, dict) else None
+
+
+def _toneless(reading: str) -> str:
+    """lǘ → lv, ê̄ → ê, zhāng → zhang (as pypinyin's ``Style.NORMAL``)."""
+    decomposed = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+    decomposed = decomposed.replace("e\u0302", "ê")
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
 @lru_cache(maxsize=65536)
 def readings(c: str) -> tuple[str, ...]:
     """Toneless readings of one character, the usual one first."""
     if not _is_han(c):
         return (c,)
+    table = _reading_table()
+    if table is not None:
+        toned = table.get(str(ord(c)))
+        options = tuple(dict.fromkeys(_toneless(r) for r in toned.split(",") if r)) \
+            if toned else ()
+        return options or (c,)
     from pypinyin import Style, pinyin
 
     found = pinyin(c, style=Style.NORMAL, heteronym=True, errors="ignore")

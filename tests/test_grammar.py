@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from intents.errors import GrammarErrors, Loc
+from intents.errors import GrammarError, GrammarErrors, Loc
 from intents.grammar import load_grammar
 from intents.model import Grammar
 from intents.slots import DigitsSlot, ListSlot, RangeSlot, WildcardSlot, spoken_integer
@@ -169,3 +169,11 @@ def test_ensure_user_grammar_copies_once(tmp_path: Path) -> None:
     (target / "media.yaml").unlink()
     assert ensure_user_grammar(tmp_path / "config", source=GRAMMAR) == target
     assert not (target / "media.yaml").exists()  # the user's copy is never overwritten
+
+
+def test_question_mark_after_a_group_is_an_error() -> None:
+    with pytest.raises(GrammarError) as info:
+        parse("打开(灯|电视)?吧")
+    assert info.value.loc == START.shifted(8)
+    assert "`?` after a group: write [灯|电视] for an optional part" in str(info.value)
+    assert parse("打开[灯|电视]吧?") is not None  # elsewhere it is punctuation, ignored

@@ -3,10 +3,12 @@ and input that is not well-formed pinyin."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from asr.hanzi import HanziConverter, character_error_rate
-from asr.pinyin_syllables import Syllable, group_units, split_final
+from asr.pinyin_syllables import Syllable, group_units, neighbours, split_final
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,41 @@ def test_tolerates_recognition_errors(
     converter: HanziConverter, tokens: str, expected: str
 ) -> None:
     assert converter.convert(tokens) == expected
+
+
+@pytest.mark.parametrize(
+    ("tokens", "expected"),
+    [
+        ("p ō f àng y īn y uè", "播放音乐"),  # b heard as p
+        ("d ǎ k āi x ǐ y īn j ī", "打开洗衣机"),  # yi heard as yin
+        ("g uān p ì d iàn sh ì", "关闭电视"),  # b heard as p
+    ],
+)
+def test_repairs_one_confused_syllable_in_a_word(
+    converter: HanziConverter, tokens: str, expected: str
+) -> None:
+    assert converter.convert(tokens) == expected
+
+
+def test_confusion_can_be_switched_off(converter: HanziConverter) -> None:
+    strict = HanziConverter(
+        converter._tables, dataclasses.replace(converter.penalties, confusion_span=0)
+    )
+    assert strict.convert("p ō f àng y īn y uè") != "播放音乐"
+    assert strict.convert("b ō f àng y īn y uè") == "播放音乐"
+
+
+def test_neighbours() -> None:
+    near = {s.fuzzy for s in neighbours(Syllable("zh", "ong", 1))}
+    assert near == {"zen", "cong", "song"}  # zheng/zhen, chong, shong (finds nothing)
+    assert "zong" not in near  # zh/z is already one fuzzy key
+    assert all(s.tone == 1 for s in neighbours(Syllable("b", "a", 1)))
+
+
+def test_nbest_considers_only_the_top_hypotheses(converter: HanziConverter) -> None:
+    nbest = [("A", -100.0), ("B", -100.0), ("C", -100.0), ("n ǐ h ǎo", 0.0)]
+    assert converter.convert_nbest(nbest) == "A"
+    assert converter.convert_nbest(nbest, top=4) == "你好"
 
 
 def test_letters_pass_through(converter: HanziConverter) -> None:

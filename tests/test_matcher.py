@@ -99,3 +99,36 @@ def test_threshold_rejects_weak_matches() -> None:
     grammar = load_grammar(DATA / "grammar")
     assert Matcher(grammar).match("打开计算机") is not None  # loose, about 0.67
     assert Matcher(grammar, threshold=0.7).match("打开计算机") is None
+
+
+def _grammar(tmp_path: Path, text: str) -> Matcher:
+    path = tmp_path / "g.yaml"
+    path.write_text(text, encoding="utf-8")
+    return Matcher(load_grammar(path))
+
+
+def test_a_sentence_written_out_but_for_skip_words_beats_free_text(tmp_path: Path) -> None:
+    matcher = _grammar(tmp_path,
+                       "skip_words: [吧, 一下]\nslots:\n  q: {wildcard: true}\nintents:\n"
+                       "  - {domain: call, intent: dial, sentences: ['打电话给{q}']}\n"
+                       "  - {domain: media, intent: next, sentences: ['播放下一首']}\n"
+                       "  - {domain: media, intent: play, sentences: ['播放{q}']}\n")
+    match = matcher.match("播放下一首吧")
+    assert match is not None and match.key == "media.next" and match.stage == "skip"
+    assert not match.ambiguous
+    match = matcher.match("打电话给妈妈吧")  # free text leaves the skip words at its ends
+    assert match is not None and match.slots == {"q": "妈妈"}
+    match = matcher.match("播放一下举起手来吧")
+    assert match is not None and match.key == "media.play" and match.slots == {"q": "举起手来"}
+
+
+def test_the_best_parse_wins_not_the_first(tmp_path: Path) -> None:
+    matcher = _grammar(tmp_path,
+                       "rules:\n  请: '[我|我想|我要]'\nslots:\n  q: {wildcard: true}\n"
+                       "  song: {values: [牵手, 手]}\nintents:\n"
+                       "  - {domain: media, intent: play, sentences: ['<请>[听]{q}[这首歌]']}\n"
+                       "  - {domain: media, intent: song, sentences: ['<请>(听|想听){song}']}\n")
+    match = matcher.match("我想听牵手这首歌")
+    assert match is not None and match.key == "media.play" and match.slots == {"q": "牵手"}
+    match = matcher.match("我想听牵手")  # a list item rather than free text
+    assert match is not None and match.key == "media.song" and match.slots == {"song": "牵手"}
