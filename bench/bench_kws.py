@@ -19,14 +19,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from asr import settings  # noqa: E402
-from asr.audio import load_audio  # noqa: E402
-from asr.kws import Keyword, KeywordSpotter, spot_samples  # noqa: E402
-from asr.manifest import Manifest  # noqa: E402
-from asr.model import TransducerModel  # noqa: E402
-from asr.readings import phrase_units  # noqa: E402
-from bench.common import dev_clips  # noqa: E402
-from bench.noise import babble, mix_at_snr, white  # noqa: E402
+from asr import settings
+from asr.audio import load_audio
+from asr.kws import Keyword, KeywordSpotter, spot_samples
+from asr.manifest import Manifest
+from asr.model import TransducerModel
+from asr.readings import phrase_units
+from bench.common import dev_clips
+from bench.noise import babble, mix_at_snr, white
 
 PRESENT = "想听歌曲"
 ABSENT = ("你好小灵", "小爱同学", "打开空调")
@@ -64,7 +64,8 @@ def sherpa_spot(spotter: Any, samples: np.ndarray) -> list[str]:
     return found
 
 
-def condition_audio(name: str, speech: np.ndarray, others: list[np.ndarray], seed: int) -> np.ndarray:
+def condition_audio(name: str, speech: np.ndarray, others: list[np.ndarray],
+                    seed: int) -> np.ndarray:
     if name == "clean":
         return speech
     noise = white(len(speech), seed) if name == "white" else babble(others, len(speech), seed)
@@ -73,7 +74,8 @@ def condition_audio(name: str, speech: np.ndarray, others: list[np.ndarray], see
 
 def run_condition(name: str, clips: list[Any], audio: list[np.ndarray], ours: KeywordSpotter,
                   sherpa: Any) -> dict[str, Any]:
-    stats: dict[str, Any] = {s: {"hits": 0, "false": {}, "seconds": 0.0} for s in ("lingyin", "sherpa")}
+    stats: dict[str, Any] = {s: {"hits": 0, "false": {}, "seconds": 0.0}
+                             for s in ("lingyin", "sherpa")}
     positives = other_hours = 0.0
     for index, (clip, speech) in enumerate(zip(clips, audio, strict=True)):
         samples = condition_audio(name, speech, audio[:50], index)
