@@ -9,6 +9,7 @@ letters become the model's A-Z tokens. Used by keyword spotting and grammar comp
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ class Unit:
 
     char: str
     options: tuple[Option, ...]
+    word: bool = False  # an English word: no reading the model's tokens can spell
 
 
 def tone_of(final: str) -> int:
@@ -115,25 +117,58 @@ def _contextual(hanzi: str) -> list[tuple[str, str]]:
     return out
 
 
+# How Mandarin speakers name spelled Latin letters, as the model's tokens: the letter token
+# itself comes first; these readings are the alternatives (first tone; tones are tolerated).
+LETTER_NAMES: dict[str, tuple[str, ...]] = {
+    "A": ("ēi",), "B": ("b ī",), "C": ("s ēi", "x ī"), "D": ("d ī",), "E": ("y ī",),
+    "F": ("ēi f u", "ài f u"), "G": ("j ī",), "H": ("ēi q i", "ài q i"), "I": ("ài",),
+    "J": ("zh ēi", "j iē"), "K": ("k ēi",), "L": ("ēi l ou", "è l"), "M": ("ēi m u", "ēn"),
+    "N": ("ēn",), "O": ("ōu",), "P": ("p ī",), "Q": ("k iū",), "R": ("ā", "ā er"),
+    "S": ("ēi s i", "ài s i"), "T": ("t ī",), "U": ("y ōu",), "V": ("w ēi", "w ī"),
+    "W": ("d ā b u l iū",), "X": ("ài k e s i", "ēi k e s i"), "Y": ("w āi",),
+    "Z": ("z ēi", "z èi"),
+}  # fmt: skip
+_LATIN = re.compile(r"[A-Za-z]+")
+_SKIP = set("，。！？、,.!?·-'\"()（）：:；;")
+
+
+def _latin_units(run: str) -> list[Unit]:
+    """A run of Latin letters: capitals of up to 4 letters, or a lone letter, are spelled
+    letter by letter; a longer word is a ``word`` unit (no reading in the model's tokens)."""
+    if len(run) == 1 or (run.isupper() and len(run) <= 4):
+        return [Unit(c, ((c.upper(),), *(tuple(n.split()) for n in LETTER_NAMES[c.upper()])))
+                for c in run]
+    return [Unit(run, (), word=True)]
+
+
 def phrase_units(text: str, vocabulary: set[str] | frozenset[str],
-                 neutral: bool = True) -> list[Unit]:
+                 neutral: bool = True, words: bool = False) -> list[Unit]:
     """Units of ``text`` with every reading the vocabulary can spell; raises ReadingError.
     ``neutral``: add each syllable's neutral tone as a reading (callers that tolerate any tone
-    at search time leave it out)."""
+    at search time leave it out). ``words``: allow English words, as ``word`` units without
+    readings (else they are an error)."""
     units: list[Unit] = []
-    chars = [c for c in text if not c.isspace() and c not in "，。！？、,.!?·-'\""]
-    hanzi = "".join(c for c in chars if "\u4e00" <= c <= "\u9fff")
+    pieces = [p for p in re.split(r"([A-Za-z]+)", text) if p]
+    hanzi = "".join(c for c in text if "\u4e00" <= c <= "\u9fff")
     context = iter(_contextual(hanzi))
-    for char in chars:
-        if "\u4e00" <= char <= "\u9fff":
+    for piece in pieces:
+        if _LATIN.fullmatch(piece):
+            for unit in _latin_units(piece):
+                if unit.word and not words:
+                    raise ReadingError(f"{text!r}: the model cannot spell the English word "
+                                       f"{piece!r}; write it in Chinese characters or capitals")
+                units.append(unit if unit.word else
+                             Unit(unit.char, _usable(unit.options, vocabulary, text)))
+            continue
+        for char in piece:
+            if char.isspace() or char in _SKIP:
+                continue
+            if not "\u4e00" <= char <= "\u9fff":
+                raise ReadingError(f"{text!r}: cannot say {char!r} with the model's pinyin "
+                                   "tokens; write numbers and symbols as Chinese words")
             initial, final = next(context)
             options = _char_options(char, initial, final, neutral)
-        elif char.isascii() and char.isalpha():
-            options = ((char.upper(),),)
-        else:
-            raise ReadingError(f"{text!r}: cannot say {char!r} with the model's pinyin tokens; "
-                               "write numbers and symbols as Chinese words")
-        units.append(Unit(char, _usable(options, vocabulary, text)))
+            units.append(Unit(char, _usable(options, vocabulary, text)))
     _third_tone_sandhi(units, vocabulary)
     return units
 
@@ -152,6 +187,8 @@ def _usable(options: tuple[Option, ...], vocabulary: set[str] | frozenset[str],
 def _third_tone_sandhi(units: list[Unit], vocabulary: set[str] | frozenset[str]) -> None:
     """A third tone before a third tone is said as a second tone (你好 → ní hǎo)."""
     for index in range(len(units) - 1):
+        if units[index].word or units[index + 1].word:
+            continue
         here, after = units[index].options[0], units[index + 1].options[0]
         if tone_of(here[-1]) == 3 and tone_of(after[-1]) == 3:
             variant = (*here[:-1], with_tone(here[-1], 2))

@@ -147,6 +147,12 @@ class GraphCompiler:
             raise
         state = start
         for options in units:
+            if not options:  # an English word: any tokens, at the free-text cost
+                loop = self.graph.new_state()
+                self.graph.add(state, ANY, loop, self.costs.wildcard)
+                self.graph.add(loop, ANY, loop, self.costs.wildcard)
+                state = loop
+                continue
             after = self._step(state, options[0])
             for option in options[1:MAX_VARIANTS + 1]:
                 self._bypass(state, option, after)
@@ -172,8 +178,13 @@ class GraphCompiler:
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one compiler per grammar, short-lived
     def _units(self, text: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
-        """Per syllable or letter, its readings as token ids, the usual one first."""
-        units = phrase_units(text, self.vocabulary, neutral=False)
+        """Per syllable or letter, its readings as token ids, the usual one first; an English
+        word has none (it is matched by any tokens). Text that is only English words cannot be
+        told apart from any other speech, so it is an error (list items are left out)."""
+        units = phrase_units(text, self.vocabulary, neutral=False, words=True)
+        if all(unit.word for unit in units):
+            raise ReadingError(f"{text!r}: only English words; the model hears pinyin, so "
+                               "add a spoken Chinese form (spoken<TAB>value in the list file)")
         return tuple(tuple(tuple(self.ids[s] for s in option) for option in unit.options)
                      for unit in units)
 
