@@ -40,6 +40,7 @@ def decode_all(limit: int | None) -> tuple[Hyps, dict[str, float], float]:
               "beam4": sherpa_recognizer("modified_beam_search")}
     clips = [c for c in dev_clips() if is_all_chinese(c.text)][:limit]
     hyps: dict[str, dict[str, list[str]]] = {s: {} for s in SYSTEMS}
+    nbest: dict[str, dict[str, list[tuple[str, float]]]] = {s: {} for s in SYSTEMS}
     seconds = dict.fromkeys(SYSTEMS, 0.0)
     audio = 0.0
     for clip in clips:
@@ -51,10 +52,16 @@ def decode_all(limit: int | None) -> tuple[Hyps, dict[str, float], float]:
             if who == "sherpa":
                 tokens = sherpa_decode(sherpa[mode], samples)
             else:
-                tokens = ours.recognize(samples, beam=1 if mode == "greedy" else 4).pinyin.split()
+                result = ours.recognize(samples, beam=1 if mode == "greedy" else 4)
+                tokens = result.pinyin.split()
+                nbest[system][clip.utt] = list(result.nbest)
             seconds[system] += time.perf_counter() - started
             hyps[system][clip.utt] = tokens
+    NBEST.update(nbest["lingyin beam4"])
     return hyps, seconds, audio
+
+
+NBEST: dict[str, list[tuple[str, float]]] = {}  # the beam's hypotheses per clip, for the text
 
 
 def token_error_rates(hyps: dict[str, dict[str, list[str]]]) -> dict[str, float]:
@@ -70,7 +77,9 @@ def token_error_rates(hyps: dict[str, dict[str, list[str]]]) -> dict[str, float]
     return rates
 
 
-def hanzi_cer(hyps: dict[str, list[str]]) -> tuple[float, int]:
+def hanzi_cer(hyps: dict[str, list[str]], use_nbest: bool = False) -> tuple[float, int]:
+    """CER of the converter on sentences of 8+ characters; ``use_nbest`` rescoring the beam's
+    hypotheses (as `lingyin transcribe` does) instead of the 1-best pinyin."""
     from asr.hanzi import HanziConverter
 
     converter = HanziConverter.load()
@@ -80,7 +89,10 @@ def hanzi_cer(hyps: dict[str, list[str]]) -> tuple[float, int]:
         ref = "".join(ch for ch in texts[utt] if "\u4e00" <= ch <= "\u9fff")
         if len(ref) < 8:
             continue
-        text = converter.convert(" ".join(tokens))
+        if use_nbest and len(NBEST.get(utt, [])) > 1:
+            text = converter.convert_nbest(NBEST[utt])
+        else:
+            text = converter.convert(" ".join(tokens))
         out = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
         errors += edit_distance(ref, out)
         total += len(ref)
@@ -132,7 +144,9 @@ def main() -> None:
         print(f"RTF ratio lingyin/sherpa {mode}: {ratio:.2f}")
     for system in ("lingyin beam4", "sherpa beam4"):
         cer, count = hanzi_cer(hyps[system])
-        print(f"Hanzi CER from {system} pinyin, {count} sentences of 8+ chars: {cer:.2%}")
+        print(f"Hanzi CER from {system} 1-best pinyin, {count} sentences of 8+ chars: {cer:.2%}")
+    cer, count = hanzi_cer(hyps["lingyin beam4"], use_nbest=True)
+    print(f"Hanzi CER from lingyin beam4 N-best (as transcribe does), {count} sentences: {cer:.2%}")
     memory = load_and_memory()
     print(f"model load: first {memory['first_load']:.3f} s, median of 5 "
           f"{memory['load_median']:.3f} s; resident memory added {memory['rss_added_mb']:.1f} MB")
