@@ -175,7 +175,7 @@ def read_labels(labels: list[object], wild_text: Callable[[list[int]], str]
             if digits:
                 slots[open_slot] = "".join(digits)
                 parts.append("".join(digits))
-            elif tokens:
+            elif tokens and open_slot not in slots:  # free text, not an English word in a list
                 slots[open_slot] = wild_text(tokens)
                 parts.append(str(slots[open_slot]))
             open_slot = None
