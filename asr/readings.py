@@ -133,9 +133,10 @@ _SKIP = set("，。！？、,.!?·-'\"()（）：:；;")
 
 
 def _latin_units(run: str) -> list[Unit]:
-    """A run of Latin letters: capitals of up to 4 letters, or a lone letter, are spelled
-    letter by letter; a longer word is a ``word`` unit (no reading in the model's tokens)."""
-    if len(run) == 1 or (run.isupper() and len(run) <= 4):
+    """A run of Latin letters: capitals of up to 5 letters (QQ, GPS) and any run of up to 3
+    (app, uc), which Mandarin speakers spell out, are spelled letter by letter; a longer word
+    is a ``word`` unit (no reading in the model's tokens)."""
+    if len(run) <= 3 or (run.isupper() and len(run) <= 5):
         return [Unit(c, ((c.upper(),), *(tuple(n.split()) for n in LETTER_NAMES[c.upper()])))
                 for c in run]
     return [Unit(run, (), word=True)]

@@ -80,7 +80,8 @@ class GraphCompiler:
         if isinstance(node, Literal):
             end = self.graph.new_state()
             self.graph.add(start, EPS, (inner := self.graph.new_state()), label=("text", node.text))
-            self._words(node.text, inner, end, label=None)
+            # words the model cannot hear (English only) leave this branch without a way on
+            self._words(node.text, inner, end, label=None, quiet=True)
             return end
         if isinstance(node, Sequence):
             for item in node.items:

@@ -1,0 +1,24 @@
+"""The default grammar compiles into a decoding graph (English words and letters included) and
+a real command clip is understood through it."""
+
+from __future__ import annotations
+
+from asr.audio import load_audio
+from asr.recognizer import Recognizer
+from intents.grammar import load_grammar
+from intents.speech import SpeechUnderstander
+from intents.store import bundled_grammar_dir
+
+
+def test_default_grammar_understands_a_temperature_command(recognizer: Recognizer,
+                                                            clip) -> None:  # type: ignore[no-untyped-def]
+    understander = SpeechUnderstander(recognizer, load_grammar(bundled_grammar_dir()))
+    assert understander.graph.num_arcs > 1000
+    result = understander.understand(load_audio(clip("W0001")))  # 设定二十九度
+    assert not result.rejected
+    assert result.slots.get("temperature") == 29 or 29 in result.slots.values()
+
+
+def test_default_grammar_rejects_news(recognizer: Recognizer, clip) -> None:  # type: ignore[no-untyped-def]
+    understander = SpeechUnderstander(recognizer, load_grammar(bundled_grammar_dir()))
+    assert understander.understand(load_audio(clip("W0300"))).rejected
