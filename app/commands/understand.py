@@ -14,7 +14,7 @@ from pathlib import Path
 from asr.audio import load_audio
 from asr.errors import LingyinError
 from asr.recognizer import Recognizer
-from intents.speech import DEFAULT_THRESHOLD, SpeechUnderstander
+from intents.speech import DEFAULT_THRESHOLD, GRAPH_BEAM, SpeechUnderstander
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="rejection threshold: minimum log-likelihood ratio per token of "
                              "the grammar path against free decoding "
                              f"(default {DEFAULT_THRESHOLD})")
-    parser.add_argument("--beam", type=int, default=4)
+    parser.add_argument("--beam", type=int, default=4, help="free decoding beam (default 4)")
+    parser.add_argument("--graph-beam", type=int, default=GRAPH_BEAM,
+                        help=f"grammar-constrained beam (default {GRAPH_BEAM})")
     parser.add_argument("--model-dir", type=Path, help="model folder (default: the installed one)")
     parser.set_defaults(func=run)
 
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     grammar = load_user_grammar(args.grammar, args.lists)
     recognizer = Recognizer.load(args.model_dir)
     understander = SpeechUnderstander(recognizer, grammar, threshold=args.threshold,
-                                      beam=args.beam)
+                                      beam=args.beam, graph_beam=args.graph_beam)
     failed = 0
     for path in args.files:
         try:
