@@ -176,12 +176,21 @@ def phrase_units(text: str, vocabulary: set[str] | frozenset[str],
 
 def _usable(options: tuple[Option, ...], vocabulary: set[str] | frozenset[str],
             text: str) -> tuple[Option, ...]:
+    kept = (_spellable(options, vocabulary) if isinstance(vocabulary, frozenset)
+            else _spellable.__wrapped__(options, vocabulary))
+    if not kept:
+        raise ReadingError(f"{text!r}: no reading of {options[0]} is in the model's tokens")
+    return kept
+
+
+@functools.lru_cache(maxsize=32768)
+def _spellable(options: tuple[Option, ...], vocabulary: frozenset[str] | set[str]
+               ) -> tuple[Option, ...]:
+    """The distinct options whose tokens are all in the vocabulary (cached per vocabulary)."""
     kept: list[Option] = []
     for option in options:
         if option not in kept and all(token in vocabulary for token in option):
             kept.append(option)
-    if not kept:
-        raise ReadingError(f"{text!r}: no reading of {options[0]} is in the model's tokens")
     return tuple(kept)
 
 

@@ -186,8 +186,12 @@ class GraphCompiler:
         if all(unit.word for unit in units):
             raise ReadingError(f"{text!r}: only English words; the model hears pinyin, so "
                                "add a spoken Chinese form (spoken<TAB>value in the list file)")
-        return tuple(tuple(tuple(self.ids[s] for s in option) for option in unit.options)
+        return tuple(tuple(self._token_ids(option) for option in unit.options)
                      for unit in units)
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one compiler per grammar, short-lived
+    def _token_ids(self, option: tuple[str, ...]) -> tuple[int, ...]:
+        return tuple(self.ids[symbol] for symbol in option)
 
 
 def compile_grammar(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()
