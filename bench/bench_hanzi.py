@@ -15,8 +15,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from asr.hanzi import HanziConverter, Penalties, character_error_rate
+from asr.hanzi_lm import lm_path
 
 SHARED = Path(os.environ.get("LINGYIN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DATASET = SHARED / "audio" / "aishell-s0150"
@@ -33,7 +35,7 @@ def reference_pinyin(text: str) -> str:
     """Model-style tokens from pypinyin over the whole sentence; letters as capitals."""
     from pypinyin import Style, lazy_pinyin
 
-    def keep(chars: str) -> list[str]:
+    def keep(chars: str) -> Any:  # pypinyin accepts a list, its stubs say str
         return list(chars)
 
     initials = lazy_pinyin(text, style=Style.INITIALS, strict=False, errors=keep)
@@ -134,7 +136,9 @@ def main() -> None:
     hyps = load_hypotheses(args.hyp, [uid for uid, _ in rows], args.beam)
     perfect = evaluate(converter, [(u, t, reference_pinyin(t)) for u, t in rows])
     recognised = evaluate(converter, [(u, t, hyps[u]) for u, t in rows])
-    print(f"sentences: {len(rows)} (>= {MIN_CHARS} chars), load {converter.load_seconds:.2f} s")
+    model = lm_path() if converter.lm.is_kenlm else "unigram fallback"
+    print(f"sentences: {len(rows)} (>= {MIN_CHARS} chars), load {converter.load_seconds:.2f} s,"
+          f" language model: {model}")
     for name, fig in (("perfect pinyin", perfect), (f"recogniser beam {args.beam}", recognised)):
         print(f"{name:>20}: CER {fig['all']:5.2f} %  (odd {fig['odd']:5.2f}, even "
               f"{fig['even']:5.2f})  {fig['ms']:.1f} ms/sentence")

@@ -4,16 +4,43 @@ and input that is not well-formed pinyin."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
 from asr.hanzi import HanziConverter, character_error_rate
+from asr.hanzi_lm import LM_PACKAGE, UnigramWords, lm_path, load_kenlm
 from asr.pinyin_syllables import Syllable, group_units, neighbours, split_final
 
 
 @pytest.fixture(scope="module")
 def converter() -> HanziConverter:
     return HanziConverter.load()
+
+
+def test_uses_the_kenlm_model(converter: HanziConverter) -> None:
+    """The setup installs libime's model; without it the converter is much worse."""
+    assert lm_path().is_file(), f"missing {lm_path()}: apt-get install {LM_PACKAGE}"
+    assert converter.lm.is_kenlm
+    assert converter._tables.with_kenlm
+    assert "接盘侠" in converter.lm
+
+
+def test_missing_model_warns_and_falls_back(
+    converter: HanziConverter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = Path("/nonexistent/zh_CN.lm")
+    assert load_kenlm(missing) is None
+    warning = capsys.readouterr().err
+    assert str(missing) in warning and f"apt-get install {LM_PACKAGE}" in warning
+    assert warning.count("\n") == 1
+    fallback = HanziConverter(converter._tables, converter.penalties, UnigramWords())
+    assert fallback.convert("n ǐ h ǎo") == "你好"
+
+
+def test_context_picks_the_homophone(converter: HanziConverter) -> None:
+    assert converter.convert("f áng j ià sh àng zh ǎng") == "房价上涨"
+    assert converter.convert("f àng j ià h uí j iā") == "放假回家"
 
 
 @pytest.mark.parametrize(
