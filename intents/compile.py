@@ -180,11 +180,14 @@ class GraphCompiler:
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one compiler per grammar, short-lived
     def _units(self, text: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
         """Per syllable or letter, its readings as token ids, the usual one first; an English
-        word has none (it is matched by any tokens). Text that is only English words cannot be
-        told apart from any other speech, so it is an error (list items are left out)."""
+        word has none (it is matched by any tokens). Text with English words and no Chinese
+        cannot be told apart from other speech, so it is an error (list items are left out)."""
         units = phrase_units(text, self.vocabulary, neutral=False, words=True)
-        if all(unit.word for unit in units):
-            raise ReadingError(f"{text!r}: only English words; the model hears pinyin, so "
+        chinese = any("\u4e00" <= unit.char <= "\u9fff" for unit in units)
+        if any(unit.word for unit in units) and not chinese:
+            # English words match any tokens: without Chinese words to anchor them, such an
+            # item would take any speech (Call Me Maybe would match every song request)
+            raise ReadingError(f"{text!r}: English words only; the model hears pinyin, so "
                                "add a spoken Chinese form (spoken<TAB>value in the list file)")
         return tuple(tuple(self._token_ids(option) for option in unit.options)
                      for unit in units)
