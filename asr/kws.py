@@ -128,6 +128,7 @@ class SpotterStream:
             contexts = [padded[j : j + size] for j in range(len(keyword.primary) + 1)]
             self._tracks.append(_Track(keyword, self.model.decoder_out(contexts)))
         self._free = GreedySearch(self.model, trace=True)
+        self._trace: list[float] = self._free.trace if self._free.trace is not None else []
         self._frame = 0
         self._fbank = StreamingFbank()
         self._pending = np.zeros((0, NUM_BINS), dtype=np.float32)
@@ -166,8 +167,7 @@ class SpotterStream:
         return found
 
     def _chunk(self, encoded: FloatArray) -> list[Detection]:
-        trace = self._free.trace
-        assert trace is not None
+        trace = self._trace
         before = trace[-1] if trace else 0.0
         self._free.advance(encoded)
         free = [before, *trace[-len(encoded):]]
@@ -175,9 +175,8 @@ class SpotterStream:
         found: list[Detection] = []
         for track in self._tracks:
             count = len(track.rows)
-            rows = np.repeat(track.rows[np.newaxis], len(encoded), axis=0).reshape(-1, rows_dim(
-                track.rows))
-            frames = np.repeat(encoded, count, axis=0)
+            rows = np.tile(track.rows, (len(encoded), 1))  # row f*count + j: context j
+            frames = np.repeat(encoded, count, axis=0)  # row f*count + j: frame f
             logp = self.model.join(frames, rows).reshape(len(encoded), count, -1)
             for i in range(len(encoded)):
                 found.extend(self._advance(track, logp[i], free[i], free[i + 1], self._frame + i))
@@ -214,10 +213,6 @@ class SpotterStream:
         track.reset()
         return [Detection(track.keyword.phrase, round(start * seconds, 2),
                           round(end * seconds, 2), round(ratio, 3))]
-
-
-def rows_dim(rows: FloatArray) -> int:
-    return int(rows.shape[-1])
 
 
 def spot_samples(spotter: KeywordSpotter, samples: Samples) -> list[Detection]:
