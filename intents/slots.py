@@ -69,8 +69,8 @@ class RangeSlot:
         stop = Decimal(str(self.stop))
         out: list[int | float] = []
         value = start
-        while value <= stop:
-            out.append(int(value) if self.is_int else float(value))
+        while value <= stop:  # whole values as int (29, not 29.0), halves as float (29.5)
+            out.append(int(value) if value == value.to_integral_value() else float(value))
             value += step
         return out
 
