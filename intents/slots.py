@@ -60,10 +60,6 @@ class RangeSlot:
         if count > MAX_RANGE_VALUES:
             raise ValueError(f"the range has {count} values, at most {MAX_RANGE_VALUES}")
 
-    @property
-    def is_int(self) -> bool:
-        return all(float(x).is_integer() for x in (self.start, self.step))
-
     def values(self) -> list[int | float]:
         start, step = Decimal(str(self.start)), Decimal(str(self.step))
         stop = Decimal(str(self.stop))
