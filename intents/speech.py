@@ -226,7 +226,8 @@ class LiveUnderstander:
         problems: list[Any] = self.store.refresh()
         grammar = self.store.grammar
         if grammar is not None and grammar is not self._grammar:
-            self._understander = SpeechUnderstander(self.recognizer, grammar, **self.options)
+            options = {"matcher": self.store.matcher, **self.options}  # the store's, not a copy
+            self._understander = SpeechUnderstander(self.recognizer, grammar, **options)
             self._grammar = grammar
         return problems
 
