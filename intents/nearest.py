@@ -59,6 +59,15 @@ def distance(a: str, b: str) -> float:
     return previous[-1]
 
 
+MIN_NEAR_SYLLABLES = 3  # shorter items may gain extra syllables around them, not lose one
+
+
+def _in_order(key: str, heard: str) -> bool:
+    """Every syllable of ``key`` appears in ``heard``, in order (extra ones allowed)."""
+    rest = iter(heard)
+    return all(syllable in rest for syllable in key)
+
+
 def similarity(a: str, b: str) -> float:
     longest = max(len(a), len(b))
     return 1.0 - distance(a, b) / longest if longest else 0.0
@@ -102,4 +111,7 @@ class NearestIndex:
             score = similarity(heard, self.keys[index])
             if score > best_score:
                 best_score, best_index = score, index
+        key = self.keys[best_index]
+        if len(key) < MIN_NEAR_SYLLABLES and not _in_order(key, heard):
+            return None  # one wrong syllable in two is a different word (新闻 is not 新风)
         return self.values[best_index], best_score
