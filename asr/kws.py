@@ -12,14 +12,15 @@ its sensitivity sets. Tones: every position accepts the readings in asr/readings
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from asr.audio import SAMPLE_RATE, AudioChunk, Samples
-from asr.features import NUM_BINS, StreamingFbank
-from asr.model import EncoderState, FloatArray, TransducerModel
+from asr.encoder_feed import EncoderFeed
+from asr.model import FloatArray, TransducerModel
 from asr.readings import phrase_units
 from asr.search import GreedySearch
 from asr.tokens import BLANK
@@ -130,9 +131,7 @@ class SpotterStream:
         self._free = GreedySearch(self.model, trace=True)
         self._trace: list[float] = self._free.trace if self._free.trace is not None else []
         self._frame = 0
-        self._fbank = StreamingFbank()
-        self._pending = np.zeros((0, NUM_BINS), dtype=np.float32)
-        self._state: EncoderState = self.model.initial_state()
+        self._feed = EncoderFeed(self.model)
         self._finished = False
 
     def accept(self, audio: AudioChunk | Samples) -> list[Detection]:
@@ -140,29 +139,20 @@ class SpotterStream:
         samples = audio.samples if isinstance(audio, AudioChunk) else audio
         if isinstance(audio, AudioChunk) and audio.rate != SAMPLE_RATE:
             raise ValueError(f"the spotter takes 16 kHz audio, got {audio.rate} Hz")
-        self._fbank.accept(np.asarray(samples, dtype=np.float32))
-        return self._run()
+        return self._run(self._feed.accept(np.asarray(samples, dtype=np.float32)))
 
     def finish(self) -> list[Detection]:
         if self._finished:
             return []
         self._finished = True
-        self._fbank.accept(np.zeros(SAMPLE_RATE // 2, dtype=np.float32))
-        self._fbank.finish()
-        found = self._run()
+        found = self._run(self._feed.finish())
         for track in self._tracks:  # a keyword right at the end still counts
             found.extend(self._fire(track, force=True))
         return found
 
-    def _run(self) -> list[Detection]:
-        frames = self._fbank.take()
-        if len(frames):
-            self._pending = np.concatenate([self._pending, frames])
+    def _run(self, chunks: Iterator[FloatArray]) -> list[Detection]:
         found: list[Detection] = []
-        window, shift = self.model.window, self.model.shift
-        while len(self._pending) >= window:
-            encoded, self._state = self.model.encode(self._pending[:window], self._state)
-            self._pending = self._pending[shift:]
+        for encoded in chunks:
             found.extend(self._chunk(encoded))
         return found
 

@@ -11,12 +11,10 @@ import numpy as np
 
 from asr.audio import SAMPLE_RATE, AudioChunk, Samples, load_audio
 from asr.context import SearchContext
+from asr.encoder_feed import EncoderFeed
 from asr.errors import AudioError
-from asr.features import NUM_BINS, StreamingFbank
-from asr.model import EncoderState, TransducerModel
+from asr.model import TransducerModel
 from asr.search import Decoded, Search, make_search
-
-TAIL_PADDING_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,7 @@ class Stream:
     def __init__(self, model: TransducerModel, search: Search, rate: int = SAMPLE_RATE) -> None:
         self._model = model
         self.search = search
-        self._fbank = StreamingFbank()
-        self._pending = np.zeros((0, NUM_BINS), dtype=np.float32)
-        self._state: EncoderState = model.initial_state()
+        self._feed_encoder = EncoderFeed(model)
         self._samples = 0
         self._rate = rate
         self._resampler: Any = None
@@ -79,18 +75,13 @@ class Stream:
             samples = np.asarray(self._resampler.resample_chunk(samples, last=last),
                                  dtype=np.float32)
         self._samples += len(samples)
-        self._fbank.accept(samples)
-        self._run_encoder()
-
-    def _run_encoder(self) -> None:
-        frames = self._fbank.take()
-        if len(frames):
-            self._pending = np.concatenate([self._pending, frames])
-        window, shift = self._model.window, self._model.shift
-        while len(self._pending) >= window:
-            encoded, self._state = self._model.encode(self._pending[:window], self._state)
+        for encoded in self._feed_encoder.accept(samples):
             self.search.advance(encoded)
-            self._pending = self._pending[shift:]
+
+    @property
+    def _pending(self) -> Samples:
+        """Feature frames not yet encoded (bounded by the encoder window)."""
+        return self._feed_encoder.pending
 
     def partial(self) -> Result:
         return self._result or self._make_result(self.search.best(), final=False)
@@ -100,11 +91,8 @@ class Stream:
         if self._result is None:
             if self._resampler is not None:
                 self._feed(np.zeros(0, dtype=np.float32), last=True)
-            audio_samples = self._samples
-            self._fbank.accept(np.zeros(int(TAIL_PADDING_SECONDS * SAMPLE_RATE), np.float32))
-            self._fbank.finish()
-            self._run_encoder()
-            self._samples = audio_samples
+            for encoded in self._feed_encoder.finish():
+                self.search.advance(encoded)
             decoded = self.search.best(final=True) or self.search.best()
             result = self._make_result(decoded, final=True)
             self._result = replace(result, nbest=self._nbest())
