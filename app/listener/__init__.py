@@ -1,0 +1,1 @@
+"""The listener: microphone, VAD, endpointing, modes, wake words and spoken replies (no Qt)."""
