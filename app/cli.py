@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from asr.errors import LingyinError
 
-COMMANDS = ("models", "transcribe", "itn", "parse", "check_grammar", "spot", "understand")
+COMMANDS = ("models", "transcribe", "itn", "parse", "check_grammar", "spot", "understand",
+            "listen", "devices")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ a beam never fills with copies of one token sequence reached by different paths.
 
 Arc tokens: an id >= 0 consumes that token, ``EPS`` consumes nothing, ``ANY`` consumes any token
 (free-text slots). Each arc has a bonus (log domain, <= 0 for variant readings and free text) and
-an optional label that ``align`` gives back for the chosen path.
+an optional label (asr/labels.py) that ``align`` gives back for the chosen path.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asr.context import TokenIds
+from asr.labels import Label, TokenLabel
 
 EPS = -1
 ANY = -2
 StateSet = frozenset[int]
+Arc = tuple[int, int, float, Label | None]  # (token, target state, bonus, label)
+_Frontier = dict[int, tuple[float, tuple[Label, ...]]]  # state → (best bonus, labels so far)
 
 
 @dataclass
 class TokenGraph:
-    arcs: list[list[tuple[int, int, float, object]]] = field(default_factory=lambda: [[]])
+    arcs: list[list[Arc]] = field(default_factory=lambda: [[]])
     finals: set[int] = field(default_factory=set)
 
     def new_state(self) -> int:
@@ -31,7 +34,7 @@ class TokenGraph:
         return len(self.arcs) - 1
 
     def add(self, source: int, token: int, target: int, bonus: float = 0.0,
-            label: object = None) -> None:
+            label: Label | None = None) -> None:
         self.arcs[source].append((token, target, bonus, label))
 
     @property
@@ -48,14 +51,25 @@ class TokenGraph:
         return frozenset(seen)
 
     def align(self, tokens: Sequence[int], similar: dict[int, tuple[int, ...]] | None = None,
-              similar_cost: float = -2.0) -> tuple[list[object], float] | None:
+              similar_cost: float = -2.0) -> tuple[list[Label], float] | None:
         """The best-bonus path consuming exactly ``tokens`` from start to a final state: its
-        labels in order (ANY arcs give ``("token", id)``) and its total bonus. ``similar`` as
+        labels in order (ANY arcs give ``TokenLabel(id)``) and its total bonus. ``similar`` as
         in GraphContext: stand-in tokens at ``similar_cost``."""
+        frontier = self.frontier(tokens, similar, similar_cost)
+        ends = [v for s, v in frontier.items() if s in self.finals]
+        if not ends:
+            return None
+        score, labels = max(ends, key=lambda v: v[0])
+        return list(labels), score
+
+    def frontier(self, tokens: Sequence[int], similar: dict[int, tuple[int, ...]] | None = None,
+                 similar_cost: float = -2.0) -> dict[int, tuple[float, tuple[Label, ...]]]:
+        """Every state ``tokens`` lead to from the start (epsilon-closed), with the best path's
+        bonus and labels to it; empty when the graph cannot take the tokens."""
         similar = similar or {}
-        frontier: dict[int, tuple[float, tuple[object, ...]]] = self._eps_expand({0: (0.0, ())})
+        frontier = self._eps_expand({0: (0.0, ())})
         for token in tokens:
-            moved: dict[int, tuple[float, tuple[object, ...]]] = {}
+            moved: _Frontier = {}
             for state, (score, labels) in frontier.items():
                 for arc_token, target, bonus, label in self.arcs[state]:
                     if arc_token in (token, ANY):
@@ -66,21 +80,16 @@ class TokenGraph:
                         continue
                     new_labels = labels + ((label,) if label is not None else ())
                     if arc_token == ANY:
-                        new_labels += (("token", token),)
+                        new_labels += (TokenLabel(token),)
                     candidate = (score + cost, new_labels)
                     if target not in moved or moved[target][0] < candidate[0]:
                         moved[target] = candidate
             frontier = self._eps_expand(moved)
             if not frontier:
-                return None
-        ends = [v for s, v in frontier.items() if s in self.finals]
-        if not ends:
-            return None
-        score, labels = max(ends, key=lambda v: v[0])
-        return list(labels), score
+                return {}
+        return frontier
 
-    def _eps_expand(self, frontier: dict[int, tuple[float, tuple[object, ...]]]
-                    ) -> dict[int, tuple[float, tuple[object, ...]]]:
+    def _eps_expand(self, frontier: _Frontier) -> _Frontier:
         out = dict(frontier)
         stack = list(frontier)
         while stack:

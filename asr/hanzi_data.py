@@ -1,5 +1,6 @@
 """Lexicon tables for the pinyin -> Hanzi converter, built once from packaged data and cached
-in a compact pickle under the user cache directory.
+in a compact pickle under the user cache directory (``lingyin models install`` and
+``lingyin models prepare`` build it ahead; otherwise the first conversion does, after saying so).
 
 Sources:
 - jieba ``dict.txt`` (MIT): ~349k words with corpus frequencies.
@@ -15,14 +16,18 @@ import importlib.util
 import math
 import os
 import pickle
+import sys
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.hanzi_lm import NUMERALS, KenLMWords, is_number, kenlm_vocabulary, lm_path
+from asr import settings
+from asr.hanzi_lm import NUMERALS, KenLMWords, is_number, kenlm_vocabulary, load_kenlm
 from asr.pinyin_syllables import Syllable, encode_reading, syllable_from_pinyin
 
 CACHE_FORMAT = "hanzi-lexicon-v10"
+BUILD_MESSAGE = "building the pinyin→Hanzi lexicon (once, ~30 s)…"
 MAX_WORD_SYLLABLES = 10
 READING_FLOOR = 1e-3
 
@@ -46,7 +51,7 @@ def source_files() -> list[Path]:
     return [
         _package_dir("jieba") / "dict.txt",
         _package_dir("pypinyin") / "phrases_dict.json",
-        lm_path(),
+        settings.hanzi_lm_path(),
     ]
 
 
@@ -60,26 +65,30 @@ def cache_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_dir() -> Path:
-    override = os.environ.get("LINGYIN_CACHE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("lingyin"))
+def lexicon_path() -> Path:
+    """Where the tables for the current sources are cached (the file may not exist yet)."""
+    return settings.cache_dir() / f"{CACHE_FORMAT}-{cache_key()}.pickle"
 
 
-def load_tables(lm: KenLMWords | None) -> HanziTables:
-    """Read the cached tables, building and writing them first when missing or stale."""
-    path = cache_dir() / f"{CACHE_FORMAT}-{cache_key()}.pickle"
+def _announce_on_stderr(message: str) -> None:
+    print(f"lingyin: {message}", file=sys.stderr, flush=True)
+
+
+def read_cached(path: Path | None = None) -> HanziTables | None:
+    """The cached tables, or None when missing, stale or unreadable."""
+    path = path or lexicon_path()
     try:
         with path.open("rb") as handle:
             tables = pickle.load(handle)
-        if isinstance(tables, HanziTables):
-            return tables
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        pass
-    tables = build_tables(lm)
+    except Exception:  # missing, unreadable or corrupt (truncated, garbage, old classes)
+        return None
+    return tables if isinstance(tables, HanziTables) else None
+
+
+def write_cache(tables: HanziTables, path: Path | None = None) -> bool:
+    """Write atomically (temp file, then rename) and drop older versions; False when the cache
+    folder is not writable (each load then builds the tables again)."""
+    path = path or lexicon_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -90,8 +99,41 @@ def load_tables(lm: KenLMWords | None) -> HanziTables:
             if stale != path:
                 stale.unlink(missing_ok=True)
     except OSError:
-        pass  # a read-only cache only costs the build time on each load
+        return False
+    return True
+
+
+def load_tables(lm: KenLMWords | None,
+                announce: Callable[[str], None] | None = _announce_on_stderr) -> HanziTables:
+    """Read the cached tables, building and writing them first when missing or stale; a build
+    is announced (one line on stderr by default) because it takes half a minute."""
+    path = lexicon_path()
+    tables = read_cached(path)
+    if tables is not None:
+        return tables
+    if announce is not None:
+        announce(BUILD_MESSAGE)
+    tables = build_tables(lm)
+    write_cache(tables, path)
     return tables
+
+
+@dataclass(frozen=True)
+class Prepared:
+    path: Path
+    built: bool  # False: the cached tables were already there
+    saved: bool  # False: built, but the cache folder is not writable
+
+
+def prepare_lexicon(announce: Callable[[str], None] | None = None) -> Prepared:
+    """Build and cache the tables now unless a valid cache exists (install and setup time)."""
+    path = lexicon_path()
+    if read_cached(path) is not None:
+        return Prepared(path, built=False, saved=True)
+    if announce is not None:
+        announce(BUILD_MESSAGE)
+    tables = build_tables(load_kenlm())
+    return Prepared(path, built=True, saved=write_cache(tables, path))
 
 
 class _SyllableMapper:
@@ -207,7 +249,7 @@ def _char_entries(
 
 
 def build_tables(lm: KenLMWords | None) -> HanziTables:
-    """Lexicon tables; ``lm`` is the model loaded from lm_path(), None when that is missing."""
+    """Lexicon tables; ``lm`` is the model at the ``hanzi_lm_path`` setting, None when missing."""
     jieba_dict, _, model_path = source_files()
     words = _read_jieba(jieba_dict)
     if lm is not None:

@@ -2,8 +2,9 @@
 
 The model is fcitx5's libime Chinese word trigram (LGPL-2.1+), a KenLM binary that Debian ships
 in ``libime-data-language-model`` as ``/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm`` (~17 MB,
-memory-mapped). ``LINGYIN_HANZI_LM`` names another KenLM file. When the file is missing the
-converter still works on the lexicon unigram alone (clearly worse), after one warning on stderr.
+memory-mapped). The setting ``LINGYIN_HANZI_LM`` (asr/settings.py) names another KenLM file.
+When the file is missing the converter still works on the lexicon unigram alone (clearly
+worse), after one warning on stderr.
 
 Scores are natural logs. A state is the model's context (KenLM keeps at most the last two
 words, fewer when the model backs off), so search hypotheses with equal states are recombined.
@@ -12,13 +13,13 @@ words, fewer when the model backs off), so search hypotheses with equal states a
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Protocol
 
-DEFAULT_LM_PATH = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
+from asr import settings
+
 LM_PACKAGE = "libime-data-language-model"
 NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两幺")
 _LN10 = math.log(10.0)
@@ -30,10 +31,6 @@ def is_number(word: str) -> bool:
     return bool(word) and word[0] in NUMERALS and word[-1] in NUMERALS and all(
         c in NUMERALS or c == "点" for c in word
     )
-
-
-def lm_path() -> Path:
-    return Path(os.environ.get("LINGYIN_HANZI_LM") or DEFAULT_LM_PATH)
 
 
 class WordLM(Protocol):
@@ -114,8 +111,8 @@ class UnigramWords:
 
 
 def load_kenlm(path: Path | None = None) -> KenLMWords | None:
-    """The KenLM model at ``path`` (default: lm_path()), or None after a one-line warning."""
-    path = path or lm_path()
+    """The KenLM model at ``path`` (default: the setting), or None after a one-line warning."""
+    path = path or settings.hanzi_lm_path()
     if not path.is_file():
         print(
             f"lingyin: Hanzi language model {path} not found; converting with a unigram only "

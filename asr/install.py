@@ -110,8 +110,11 @@ def _download(url: str, dest: Path, progress: Progress | None) -> None:
 def install_from_url(target: Path, manifest: Manifest, progress: Progress | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".download.", dir=target.parent) as tmp:
-        archive = Path(tmp) / "model.tar.bz2"
         url = _ARCHIVE_OVERRIDE or manifest.archive_url
+        if not manifest.archive_folder:  # a single-file model: the URL is the file itself
+            _download(url, Path(tmp) / manifest.files[0].name, progress)
+            return install_from_dir(Path(tmp), target, manifest, progress)
+        archive = Path(tmp) / "model.tar.bz2"
         _download(url, archive, progress)
         wanted = {f"{manifest.archive_folder}/{f.name}" for f in manifest.files}
         try:

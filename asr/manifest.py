@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +58,34 @@ def fix_hint(manifest: Manifest) -> str:
             f"for {manifest.name}")
 
 
-def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False) -> None:
+# Files whose sha256 matched in this process, by (path, size, mtime, ctime, inode, sha256): a
+# model loaded again (tests, grammar reloads, a second stream) is not hashed again.
+_VERIFIED: set[tuple[str, int, int, int, int, str]] = set()
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _checksum_matches(path: Path, expected: str, reuse: bool) -> bool:
+    info = path.stat()
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
+           expected)
+    if reuse:
+        with _VERIFIED_LOCK:
+            if key in _VERIFIED:
+                return True
+    if sha256_of(path) != expected:
+        return False
+    with _VERIFIED_LOCK:
+        _VERIFIED.add(key)
+    return True
+
+
+def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False,
+               reuse: bool = False) -> None:
     """Raise ModelError naming the path and the fix when a file is missing, short or corrupt.
 
-    Sizes are always checked (cheap, catches truncation); sha256 only when ``checksums``.
+    Sizes are always checked (cheap, catches truncation); sha256 only when ``checksums``. With
+    ``reuse``, a file already verified in this process and unchanged since (same size, times and
+    inode) is not hashed again.
     """
     if not directory.is_dir():
         raise ModelError(f"model {manifest.name} is not installed: {directory} does not exist; "
@@ -73,6 +98,6 @@ def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False) 
         if size != entry.bytes:
             raise ModelError(f"model file is corrupt (size {size}, expected {entry.bytes}): "
                              f"{path}; {fix_hint(manifest)}")
-        if checksums and sha256_of(path) != entry.sha256:
+        if checksums and not _checksum_matches(path, entry.sha256, reuse):
             raise ModelError(f"model file is corrupt (sha256 mismatch): {path}; "
                              f"{fix_hint(manifest)}")

@@ -4,6 +4,8 @@ stream; per-utterance state lives in EncoderState, owned by the stream."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from asr.tokens import TokenTable
 
 FloatArray = npt.NDArray[np.float32]
 EncoderState = dict[str, npt.NDArray[Any]]
-DECODER_CACHE_LIMIT = 8192  # rows of 320 floats: at most ~10 MB
+DECODER_CACHE_LIMIT = 8192  # rows of 320 floats: at most ~10 MB; least recently used go first
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,9 @@ class ModelPaths:
 
     @staticmethod
     def from_dir(directory: Path, manifest: Manifest) -> ModelPaths:
-        verify_dir(directory, manifest)
+        """The model's files in ``directory``, checked first: sizes and sha256 (once per process
+        for unchanged files), so a corrupt file is reported with the fix, never used."""
+        verify_dir(directory, manifest, checksums=True, reuse=True)
         roles = manifest.roles
         names = ("encoder", "decoder", "joiner", "tokens")
         return ModelPaths(*(directory / roles[name] for name in names))
@@ -75,7 +79,8 @@ class TransducerModel:
         self.tokens = TokenTable.load(paths.tokens, self.vocab_size)
         self._state_inputs = [i for i in self._encoder.get_inputs() if i.name != "x"]
         self._state_outputs = [o.name for o in self._encoder.get_outputs()][1:]
-        self._decoder_cache: dict[tuple[int, ...], FloatArray] = {}
+        self._decoder_cache: OrderedDict[tuple[int, ...], FloatArray] = OrderedDict()
+        self._decoder_lock = threading.Lock()  # streams on other threads share the cache
 
     @staticmethod
     def load(model_dir: Path | None = None, threads: int = 1,
@@ -109,16 +114,30 @@ class TransducerModel:
         return np.asarray(outputs[0][0]), new_state
 
     def decoder_out(self, contexts: list[tuple[int, ...]]) -> FloatArray:
-        """Prediction-network outputs for token histories, one row each (cached)."""
+        """Prediction-network outputs for token histories, one row each.
+
+        Rows are cached (least recently used evicted past ``DECODER_CACHE_LIMIT``). The rows of
+        this call are collected first and the cache is trimmed afterwards, so a batch never loses
+        a row it still needs, however long the session or large the beam.
+        """
         cache = self._decoder_cache
-        missing = list({c for c in contexts if c not in cache})
+        rows: dict[tuple[int, ...], FloatArray] = {}
+        with self._decoder_lock:
+            for context in dict.fromkeys(contexts):
+                row = cache.get(context)
+                if row is not None:
+                    cache.move_to_end(context)
+                    rows[context] = row
+        missing = [c for c in dict.fromkeys(contexts) if c not in rows]
         if missing:
-            if len(cache) + len(missing) > DECODER_CACHE_LIMIT:
-                cache.clear()
-            rows = self._decoder.run(None, {"y": np.array(missing, dtype=np.int64)})[0]
-            for context, row in zip(missing, rows, strict=True):
-                cache[context] = row
-        return np.stack([cache[c] for c in contexts])
+            computed = self._decoder.run(None, {"y": np.array(missing, dtype=np.int64)})[0]
+            fresh = dict(zip(missing, computed, strict=True))
+            rows.update(fresh)
+            with self._decoder_lock:
+                cache.update(fresh)
+                while len(cache) > DECODER_CACHE_LIMIT:
+                    cache.popitem(last=False)
+        return np.stack([rows[c] for c in contexts])
 
     def join(self, encoder_rows: FloatArray, decoder_rows: FloatArray) -> FloatArray:
         """Log-softmax over the whole vocabulary, one row per (encoder, decoder) pair."""

@@ -221,6 +221,29 @@ class BeamSearch(Search):
         return hyp.extend(token, self.frames, logprob, state, bonus)
 
 
+class PairedSearch(Search):
+    """Two searches over the same encoder frames: a ``constrained`` one (a grammar's graph) and a
+    ``free`` one. It reads as the free search (hypotheses, ``best``), so a Stream over it gives
+    free decoding's results and N-best list; read the constrained search through its attribute.
+    """
+
+    def __init__(self, constrained: Search, free: Search) -> None:
+        if constrained.model is not free.model:
+            raise ValueError("the paired searches must decode with the same model")
+        super().__init__(free.model, free.context)
+        self.constrained, self.free = constrained, free
+        self.hyps = free.hyps
+
+    def advance(self, encoder_frames: FloatArray) -> None:
+        self.constrained.advance(encoder_frames)
+        self.free.advance(encoder_frames)
+        self.frames += len(encoder_frames)
+        self.hyps = self.free.hyps
+
+    def best(self, final: bool = False) -> Decoded | None:
+        return self.free.best(final)
+
+
 def make_search(model: TransducerModel, beam: int, context: SearchContext | None = None) -> Search:
     """beam <= 1 → greedy; otherwise modified beam search with that many hypotheses."""
     return GreedySearch(model, context) if beam <= 1 else BeamSearch(model, beam, context)

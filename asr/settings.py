@@ -1,10 +1,19 @@
-"""Where Lingyin keeps and finds things. Every location is a setting, never a working-dir path.
+"""Where Lingyin keeps and finds things: every ``LINGYIN_*`` setting is read here, and only here.
+Every location is a setting, never a working-dir path.
 
 - ``LINGYIN_DATA_DIR``: the user data directory (models live in ``<data>/models``);
   default: the platform's user data directory for "lingyin".
+- ``LINGYIN_CONFIG_DIR``: the user config directory (the user's grammar lives in
+  ``<config>/grammar``); default: the platform's user config directory.
+- ``LINGYIN_CACHE_DIR``: the user cache directory (the pinyin→Hanzi lexicon, compiled grammar
+  graphs); default: the platform's user cache directory.
+- ``LINGYIN_HANZI_LM``: the KenLM word model of the pinyin→Hanzi converter; default
+  :data:`DEFAULT_HANZI_LM` (Debian's ``libime-data-language-model``).
 - ``LINGYIN_SHARED``: the folder of shared development data (models, speech, test suites) used by
   the setup step, the tests and the benchmarks; default ``../shared`` beside the checkout.
 - ``LINGYIN_RESOURCES``: overrides the bundled ``resources/`` folder (frozen bundles, tests).
+
+The environment is read on every call, so a setting changed at run time (tests) takes effect.
 """
 
 from __future__ import annotations
@@ -15,15 +24,21 @@ from pathlib import Path
 
 APP_NAME = "lingyin"
 DEFAULT_MODEL = "zh-pinyin-zipformer-3.3M"
+DEFAULT_HANZI_LM = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The user data directory: the explicit override, then $LINGYIN_DATA_DIR, then platformdirs."""
     if override:
         return Path(override).expanduser()
-    env = os.environ.get("LINGYIN_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
+    env = _env_path("LINGYIN_DATA_DIR")
+    if env is not None:
+        return env
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -37,6 +52,31 @@ def model_dir(name: str = DEFAULT_MODEL, data: str | os.PathLike[str] | None = N
     return models_dir(data) / name
 
 
+def config_dir() -> Path:
+    """The user config directory: $LINGYIN_CONFIG_DIR, then platformdirs."""
+    env = _env_path("LINGYIN_CONFIG_DIR")
+    if env is not None:
+        return env
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def cache_dir() -> Path:
+    """The user cache directory: $LINGYIN_CACHE_DIR, then platformdirs."""
+    env = _env_path("LINGYIN_CACHE_DIR")
+    if env is not None:
+        return env
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def hanzi_lm_path() -> Path:
+    """The KenLM word model of the pinyin→Hanzi converter: $LINGYIN_HANZI_LM or the default."""
+    return _env_path("LINGYIN_HANZI_LM") or DEFAULT_HANZI_LM
+
+
 def source_root() -> Path:
     """The folder holding app/, asr/, intents/ and resources/ (checkout, wheel or bundle)."""
     frozen = getattr(sys, "_MEIPASS", None)
@@ -46,8 +86,7 @@ def source_root() -> Path:
 
 
 def resources_dir() -> Path:
-    env = os.environ.get("LINGYIN_RESOURCES")
-    return Path(env) if env else source_root() / "resources"
+    return _env_path("LINGYIN_RESOURCES") or source_root() / "resources"
 
 
 def resource_path(relative: str) -> Path:
@@ -60,5 +99,4 @@ def resource_path(relative: str) -> Path:
 
 
 def shared_dir() -> Path:
-    env = os.environ.get("LINGYIN_SHARED")
-    return Path(env).expanduser() if env else source_root().parent / "shared"
+    return _env_path("LINGYIN_SHARED") or source_root().parent / "shared"

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from asr import settings
 from asr.hanzi import HanziConverter, Penalties, character_error_rate
-from asr.hanzi_lm import lm_path
 
-SHARED = Path(os.environ.get("LINGYIN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SHARED = settings.shared_dir()
 DATASET = SHARED / "audio" / "aishell-s0150"
 MODEL = SHARED / "models" / "zh-pinyin-zipformer-3.3M"
 MIN_CHARS = 8
@@ -136,7 +135,7 @@ def main() -> None:
     hyps = load_hypotheses(args.hyp, [uid for uid, _ in rows], args.beam)
     perfect = evaluate(converter, [(u, t, reference_pinyin(t)) for u, t in rows])
     recognised = evaluate(converter, [(u, t, hyps[u]) for u, t in rows])
-    model = lm_path() if converter.lm.is_kenlm else "unigram fallback"
+    model = settings.hanzi_lm_path() if converter.lm.is_kenlm else "unigram fallback"
     print(f"sentences: {len(rows)} (>= {MIN_CHARS} chars), load {converter.load_seconds:.2f} s,"
           f" language model: {model}")
     for name, fig in (("perfect pinyin", perfect), (f"recogniser beam {args.beam}", recognised)):

@@ -43,7 +43,7 @@ from bench.noise import babble, mix_at_snr, white
 from intents.grammar import load_grammar
 from intents.matcher import Matcher
 from intents.model import Grammar
-from intents.speech import DEFAULT_THRESHOLD, TEXT_MATCH_MIN, SpeechUnderstander
+from intents.speech import DEFAULT_THRESHOLD, TEXT_MATCH_MIN, SpeechUnderstander, load_to_hanzi
 
 GRAMMAR = Path(__file__).resolve().parent / "data" / "dev_commands"
 CHUNK = 1600  # 0.1 s at 16 kHz: what a live microphone loop feeds
@@ -249,7 +249,8 @@ def main() -> None:
     truths = {c.utt: expected(c, numbers, start, i) for i, c in enumerate(clips)}
     chosen = clips[: args.limit]
     recognizer = Recognizer.load(threads=1)
-    understander = SpeechUnderstander(recognizer, grammar, threshold=args.threshold)
+    understander = SpeechUnderstander(recognizer, grammar, to_hanzi=load_to_hanzi(),
+                                      threshold=args.threshold)
     matcher = Matcher(grammar)
     audio = [load_audio(c.path) for c in chosen]
     news_audio = [a for c, a in zip(chosen, audio, strict=True) if truths[c.utt].kind == "news"]

@@ -4,17 +4,29 @@ Literal words take every reading asr/readings.py gives (the contextual one free,
 sandhi at a small cost, any other tone of the same syllable at a larger cost). List values and
 range values become branches labelled with their value; digit strings a counted chain over the
 digit readings; free-text slots a loop that takes any token at a per-token cost. Skip words may be
-said before and after a command. Arc labels carry the intent, the written text and slot values
-back from the decoded path (see ``asr.graph.TokenGraph.align``).
+said before and after a command. Arc labels (asr/labels.py) carry the intent, the written text
+and slot values back from the decoded path (see ``asr.graph.TokenGraph.align``).
+
+Compiling a large grammar takes seconds, so ``load_or_compile`` keeps compiled graphs in the user
+cache directory, keyed by what the graph is made from (see ``graph_key``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import hashlib
+import os
+import pickle
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from asr import settings
 from asr.graph import ANY, EPS, TokenGraph
+from asr.labels import DigitLabel, IntentLabel, Label, SlotBegin, SlotEnd, SlotValue, TextLabel
 from asr.readings import ReadingError, phrase_units
 from intents.grammar import expand_rules
 from intents.model import Grammar, Intent
@@ -49,7 +61,7 @@ class GraphCompiler:
         self.graph = TokenGraph()
         # (state, token) → child: words leaving one state share their prefixes
         self._trie: dict[tuple[int, int], int] = {}
-        self._ends: dict[tuple[int, object], int] = {}
+        self._ends: dict[tuple[int, Label | None], int] = {}
 
     def compile(self) -> TokenGraph:
         final = self.graph.new_state()
@@ -58,7 +70,7 @@ class GraphCompiler:
             for template in intent.sentences:
                 node = expand_rules(template.node, self.grammar.rules)
                 begin = self.graph.new_state()
-                self.graph.add(0, EPS, begin, label=("intent", intent.key))
+                self.graph.add(0, EPS, begin, label=IntentLabel(intent.key))
                 after_fillers = self._fillers(begin)
                 end = self._node(node, after_fillers, intent)
                 self.graph.add(self._fillers(end), EPS, final)
@@ -79,7 +91,8 @@ class GraphCompiler:
     def _node(self, node: Node, start: int, intent: Intent) -> int:
         if isinstance(node, Literal):
             end = self.graph.new_state()
-            self.graph.add(start, EPS, (inner := self.graph.new_state()), label=("text", node.text))
+            inner = self.graph.new_state()
+            self.graph.add(start, EPS, inner, label=TextLabel(node.text))
             # words the model cannot hear (English only) leave this branch without a way on
             self._words(node.text, inner, end, label=None, quiet=True)
             return end
@@ -106,13 +119,13 @@ class GraphCompiler:
 
     def _slot(self, key: str, slot: Slot, start: int) -> int:
         inner, end = self.graph.new_state(), self.graph.new_state()
-        self.graph.add(start, EPS, inner, label=("begin", key))
+        self.graph.add(start, EPS, inner, label=SlotBegin(key))
         if isinstance(slot, ListSlot):
             for value in slot.values:
-                self._words(value.spoken, inner, end, ("value", value.value, value.spoken), True)
+                self._words(value.spoken, inner, end, SlotValue(value.value, value.spoken), True)
         elif isinstance(slot, RangeSlot):
             for text, number in slot.forms():
-                self._words(text, inner, end, ("value", number, text), quiet=True)
+                self._words(text, inner, end, SlotValue(number, text), quiet=True)
         elif isinstance(slot, DigitsSlot):
             self._digits(slot, inner, end)
         elif isinstance(slot, WildcardSlot):
@@ -121,7 +134,7 @@ class GraphCompiler:
             self.graph.add(loop, ANY, loop, self.costs.wildcard)
             self.graph.add(loop, EPS, end)
         after = self.graph.new_state()
-        self.graph.add(end, EPS, after, label=("end", key))
+        self.graph.add(end, EPS, after, label=SlotEnd(key))
         return after
 
     def _digits(self, slot: DigitsSlot, start: int, end: int) -> None:
@@ -130,12 +143,13 @@ class GraphCompiler:
             following = self.graph.new_state()
             for digit, words in DIGIT_READINGS.items():
                 for word in words:
-                    self._words(word, state, following, ("digit", digit), quiet=True)
+                    self._words(word, state, following, DigitLabel(digit), quiet=True)
             if count >= slot.min_len:
                 self.graph.add(following, EPS, end)
             state = following
 
-    def _words(self, text: str, start: int, end: int, label: object, quiet: bool = False) -> None:
+    def _words(self, text: str, start: int, end: int, label: Label | None,
+               quiet: bool = False) -> None:
         """Arcs spelling ``text`` from ``start`` to ``end``: the usual reading shares its prefix
         with the other words leaving ``start`` (a trie); each other reading of a syllable
         (polyphone, sandhi) is a bypass around that syllable at ``costs.variant``. ``label``
@@ -200,6 +214,101 @@ class GraphCompiler:
 def compile_grammar(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()
                     ) -> TokenGraph:
     return GraphCompiler(grammar, ids, costs).compile()
+
+
+# Bump when the compiler, asr/readings.py or the graph's arcs and labels change what a compiled
+# graph holds (the source of those modules is part of the key too, when it can be read).
+GRAPH_CACHE_VERSION = 1
+GRAPH_CACHE_KEEP = 8  # compiled graphs kept in the cache folder, most recently used first
+_GRAPH_CODE = ("intents/compile.py", "asr/graph.py", "asr/labels.py", "asr/readings.py")
+
+
+def graph_key(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()) -> str:
+    """What a compiled graph is made from, hashed: the grammar as loaded (intents, sentences,
+    rules, slots with every list item: the grammar and list files' content as parsed, so an edit
+    saved while the grammar loads cannot pair one version's graph with another's key), the token
+    table, the costs, pypinyin's version and the compiler's code."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(f"lingyin-graph-v{GRAPH_CACHE_VERSION}\n{costs!r}\n".encode())
+    with contextlib.suppress(PackageNotFoundError):
+        digest.update(f"pypinyin {version('pypinyin')}\n".encode())
+    for relative in _GRAPH_CODE:
+        # in a frozen bundle without sources, the version constant stands for the code
+        with contextlib.suppress(OSError):
+            digest.update((settings.source_root() / relative).read_bytes())
+    digest.update(repr(sorted(ids.items())).encode())
+    content = (grammar.language, grammar.skip_words, grammar.intents, sorted(grammar.rules.items()),
+               sorted(grammar.slots.items()))
+    digest.update(repr(content).encode())
+    return digest.hexdigest()
+
+
+def graph_cache_dir() -> Path:
+    return settings.cache_dir() / "graphs"
+
+
+def load_or_compile(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs(),
+                    cache: Path | None = None) -> TokenGraph:
+    """The grammar's graph from the cache folder (default ``graph_cache_dir()``), compiled and
+    stored first when missing. A corrupt or foreign cache file is ignored and replaced; a cache
+    folder that cannot be written only costs the compile time."""
+    folder = cache if cache is not None else graph_cache_dir()
+    key = graph_key(grammar, ids, costs)
+    path = folder / f"{key[:32]}.graph"
+    graph = _read_graph(path, key)
+    if graph is not None:
+        return graph
+    graph = compile_grammar(grammar, ids, costs)
+    _write_graph(path, key, graph)
+    return graph
+
+
+def _read_graph(path: Path, key: str) -> TokenGraph | None:
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of arc tuples: the collector would triple the time
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)
+    except Exception:  # missing, unreadable or corrupt (truncated, garbage, old classes)
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key
+            and isinstance(stored[1], TokenGraph)):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: pruned last
+    return stored[1]
+
+
+def _write_graph(path: Path, key: str, graph: TokenGraph) -> None:
+    """Atomically (a temporary file renamed into place); then prune the least recently used."""
+    temporary: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".graph-",
+                                         suffix=".tmp", delete=False) as handle:
+            temporary = Path(handle.name)
+            pickle.dump((key, graph), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except Exception:  # a full disk, a read-only folder, a value that cannot be pickled
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+        return
+    graphs = sorted(path.parent.glob("*.graph"), key=_mtime, reverse=True)
+    for stale in graphs[GRAPH_CACHE_KEEP:]:
+        with contextlib.suppress(OSError):
+            stale.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def grammar_phrases(grammar: Grammar) -> list[str]:

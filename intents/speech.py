@@ -9,7 +9,6 @@ the fuzzy text matcher, and a confident match there is taken.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +19,22 @@ import numpy as np
 from asr.audio import SAMPLE_RATE, Samples
 from asr.graph import GraphContext, TokenGraph, tone_neighbours
 from asr.hotwords import HotwordContext, phrase_tokens
+from asr.labels import (
+    DigitLabel,
+    IntentLabel,
+    Label,
+    SlotBegin,
+    SlotEnd,
+    SlotValue,
+    TextLabel,
+    TokenLabel,
+)
 from asr.recognizer import Recognizer, Result, Stream
-from asr.search import BeamSearch, Decoded, Hyp, Search
-from intents.compile import TONE_COST, compile_grammar, grammar_phrases
+from asr.search import BeamSearch, Decoded, PairedSearch
+from intents.compile import TONE_COST, grammar_phrases, load_or_compile
 from intents.model import Grammar
+
+ToHanzi = Callable[[str], str]  # model tokens ("n ǐ h ǎo") → Hanzi ("你好")
 
 DEFAULT_THRESHOLD = -1.5  # minimum log-likelihood ratio per token against free decoding
 # the grammar-constrained search keeps more hypotheses than free decoding: its tokens are few,
@@ -55,49 +66,36 @@ class Understanding:
         return out
 
 
-class _Both(Search):
-    """Feeds the same encoder frames to the constrained and the free search."""
-
-    def __init__(self, constrained: BeamSearch, free: BeamSearch) -> None:
-        self.constrained, self.free = constrained, free
-        self.model = free.model
-        self.frames = 0
-        self.hyps: list[Hyp] = free.hyps  # the free search's, for the N-best list
-
-    def advance(self, encoder_frames: Any) -> None:
-        self.constrained.advance(encoder_frames)
-        self.free.advance(encoder_frames)
-        self.frames += len(encoder_frames)
-        self.hyps = self.free.hyps
-
-    def best(self, final: bool = False) -> Decoded | None:
-        return self.free.best(final)
-
-
 class SpeechUnderstander:
-    """The shared part: recogniser, grammar, its compiled graph and the text fallback."""
+    """The shared part: recogniser, grammar, its compiled graph and the text fallback.
 
-    def __init__(self, recognizer: Recognizer, grammar: Grammar, *,
+    ``to_hanzi`` turns free decoding's tokens into Hanzi (``load_to_hanzi()`` loads the usual
+    converter; load it once and pass it to every understander). The graph comes from the graph
+    cache when this grammar was compiled before (intents/compile.py ``load_or_compile``).
+    """
+
+    def __init__(self, recognizer: Recognizer, grammar: Grammar, *, to_hanzi: ToHanzi,
                  threshold: float = DEFAULT_THRESHOLD, beam: int = 4,
-                 graph_beam: int = GRAPH_BEAM,
-                 to_hanzi: Callable[[str], str] | None = None, matcher: Any = None) -> None:
+                 graph_beam: int = GRAPH_BEAM, matcher: Any = None) -> None:
+        if beam < 1 or graph_beam < 1:
+            raise ValueError(f"beams must be at least 1, got beam={beam}, graph_beam={graph_beam}")
         self.recognizer = recognizer
         self.grammar = grammar
         self.threshold = threshold
         self.beam = beam
         self.graph_beam = graph_beam
-        self.graph: TokenGraph = compile_grammar(grammar, recognizer.model.tokens.ids())
+        ids = recognizer.model.tokens.ids()
+        self.graph: TokenGraph = load_or_compile(grammar, ids)
         self.similar = tone_neighbours(recognizer.model.tokens.symbols)
         self.context = GraphContext(self.graph, self.similar, TONE_COST)
-        ids = recognizer.model.tokens.ids()
         self.bias = HotwordContext(phrase_tokens(grammar_phrases(grammar), ids))
-        self.to_hanzi = to_hanzi or _default_hanzi()
+        self.to_hanzi = to_hanzi
         self.matcher = matcher if matcher is not None else _default_matcher(grammar)
 
     def stream(self) -> UnderstandingStream:
         model = self.recognizer.model
-        both = _Both(BeamSearch(model, self.graph_beam, self.context),
-                     BeamSearch(model, self.beam, self.bias))
+        both = PairedSearch(BeamSearch(model, self.graph_beam, self.context),
+                            BeamSearch(model, self.beam, self.bias))
         return UnderstandingStream(self, Stream(model, both, SAMPLE_RATE), both)
 
     def understand(self, samples: Samples) -> Understanding:
@@ -107,7 +105,7 @@ class SpeechUnderstander:
 
 
 class UnderstandingStream:
-    def __init__(self, owner: SpeechUnderstander, stream: Stream, both: _Both) -> None:
+    def __init__(self, owner: SpeechUnderstander, stream: Stream, both: PairedSearch) -> None:
         self.owner, self.stream, self.both = owner, stream, both
 
     def accept(self, samples: Samples) -> None:
@@ -154,7 +152,7 @@ class UnderstandingStream:
         return Understanding(heard, free.pinyin, True, ratio=ratio)
 
 
-def read_labels(labels: list[object], wild_text: Callable[[list[int]], str]
+def read_labels(labels: list[Label], wild_text: Callable[[list[int]], str]
                 ) -> tuple[str, str, dict[str, object]]:
     """(intent key, written sentence, typed slots) from a path's labels."""
     intent, parts, slots = "", [], {}
@@ -162,28 +160,28 @@ def read_labels(labels: list[object], wild_text: Callable[[list[int]], str]
     digits: list[str] = []
     tokens: list[int] = []
     for label in labels:
-        kind, *rest = label if isinstance(label, tuple) else (label,)
-        if kind == "intent":
-            intent = str(rest[0])
-        elif kind == "text":
-            parts.append(str(rest[0]))
-        elif kind == "begin":
-            open_slot, digits, tokens = str(rest[0]), [], []
-        elif kind == "value" and open_slot is not None:
-            slots[open_slot] = _plain(rest[0])
-            parts.append(str(rest[1]))
-        elif kind == "digit":
-            digits.append(str(rest[0]))
-        elif kind == "token":
-            tokens.append(int(rest[0]))
-        elif kind == "end" and open_slot is not None:
-            if digits:
-                slots[open_slot] = "".join(digits)
-                parts.append("".join(digits))
-            elif tokens and open_slot not in slots:  # free text, not an English word in a list
-                slots[open_slot] = wild_text(tokens)
-                parts.append(str(slots[open_slot]))
-            open_slot = None
+        match label:
+            case IntentLabel(key):
+                intent = key
+            case TextLabel(text):
+                parts.append(text)
+            case SlotBegin(slot):
+                open_slot, digits, tokens = slot, [], []
+            case SlotValue(value, written) if open_slot is not None:
+                slots[open_slot] = _plain(value)
+                parts.append(written)
+            case DigitLabel(digit):
+                digits.append(digit)
+            case TokenLabel(token):
+                tokens.append(token)
+            case SlotEnd() if open_slot is not None:
+                if digits:
+                    slots[open_slot] = "".join(digits)
+                    parts.append("".join(digits))
+                elif tokens and open_slot not in slots:  # free text, not an English word
+                    slots[open_slot] = wild_text(tokens)
+                    parts.append(str(slots[open_slot]))
+                open_slot = None
     return intent, "".join(parts), slots
 
 
@@ -193,13 +191,12 @@ def _plain(value: object) -> object:
     return value
 
 
-@functools.lru_cache(maxsize=1)
-def _default_hanzi() -> Callable[[str], str]:
-    """The pinyin→Hanzi converter, loaded once per process and shared by every understander."""
+def load_to_hanzi() -> ToHanzi:
+    """Load the pinyin→Hanzi converter (a second or so; the first time ever, it builds its
+    lexicon) and return its ``convert``. Each call loads a new one: load once, pass it on."""
     from asr.hanzi import HanziConverter
 
-    converter = HanziConverter.load()
-    return converter.convert
+    return HanziConverter.load().convert
 
 
 def _default_matcher(grammar: Grammar) -> Any:
@@ -215,10 +212,11 @@ class LiveUnderstander:
     ``refresh`` for the caller to show.
     """
 
-    def __init__(self, recognizer: Recognizer, store: Any, **options: Any) -> None:
+    def __init__(self, recognizer: Recognizer, store: Any, *, to_hanzi: ToHanzi,
+                 **options: Any) -> None:
         self.recognizer = recognizer
         self.store = store
-        self.options = options
+        self.options = {"to_hanzi": to_hanzi, **options}
         self._grammar: Grammar | None = None
         self._understander: SpeechUnderstander | None = None
 

@@ -1,14 +1,13 @@
 """Where the user's grammar lives, and the grammar currently in force.
 
 The user's copy is ``<config>/grammar/`` (with its ``lists/`` folder), where ``<config>`` is
-``$LINGYIN_CONFIG_DIR`` or the platform's user config directory for "lingyin". On first run it
-is copied from the bundled ``resources/grammar/zh-CN/``. A :class:`GrammarStore` reloads it while
-running; a reload that fails keeps the grammar that was in force.
+``settings.config_dir()``: ``$LINGYIN_CONFIG_DIR`` or the platform's user config directory. On
+first run it is copied from the bundled ``resources/grammar/zh-CN/``. A :class:`GrammarStore`
+reloads it while running; a reload that fails keeps the grammar that was in force.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import threading
@@ -24,17 +23,8 @@ from intents.model import Grammar
 DEFAULT_LANGUAGE = "zh-CN"
 
 
-def user_config_dir() -> Path:
-    env = os.environ.get("LINGYIN_CONFIG_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(settings.APP_NAME, appauthor=False))
-
-
 def user_grammar_dir(config_dir: Path | None = None) -> Path:
-    return (config_dir or user_config_dir()) / "grammar"
+    return (config_dir or settings.config_dir()) / "grammar"
 
 
 def bundled_grammar_dir(language: str = DEFAULT_LANGUAGE) -> Path:

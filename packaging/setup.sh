@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command that sets Lingyin up on a fresh Debian/Ubuntu machine:
 #   system packages, a virtualenv in .venv, the project with its dev and bench extras, the default
-#   model installed into the user data directory from a local folder.
+#   model installed into the user data directory from a local folder; `lingyin models install`
+#   also builds the pinyin→Hanzi lexicon in the user cache directory (once, ~30 s).
 # Settings (environment): LINGYIN_SHARED (default: ../shared beside the checkout) holds models/;
 #   LINGYIN_MODEL_SOURCE overrides the folder the model is installed from;
 #   LINGYIN_DATA_DIR overrides the user data directory; PYTHON picks the interpreter (>= 3.11).
@@ -12,7 +13,7 @@ shared=${LINGYIN_SHARED:-$repo/../shared}
 source_dir=${LINGYIN_MODEL_SOURCE:-$shared/models}
 python=${PYTHON:-python3}
 
-packages=(libportaudio2 libsndfile1 espeak-ng libime-data-language-model)
+packages=(libportaudio2 libsndfile1 espeak-ng libime-data-language-model pulseaudio pulseaudio-utils libasound2-plugins)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,5 +49,15 @@ def recognizer() -> Recognizer:
 
 
 @pytest.fixture(scope="session")
+def to_hanzi() -> Callable[[str], str]:
+    """The pinyin→Hanzi converter, loaded once for every test that understands speech."""
+    from intents.speech import load_to_hanzi
+
+    return load_to_hanzi()
+
+
+@pytest.fixture(scope="session")
 def samples_0001(clip) -> object:  # type: ignore[no-untyped-def]
     return load_audio(clip("W0001"))
+
+

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from asr.hanzi import HanziConverter, character_error_rate
-from asr.hanzi_lm import LM_PACKAGE, UnigramWords, lm_path, load_kenlm
+from asr.hanzi_lm import LM_PACKAGE, UnigramWords, load_kenlm
 from asr.pinyin_syllables import Syllable, group_units, neighbours, split_final
+from asr.settings import hanzi_lm_path
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def converter() -> HanziConverter:
 
 def test_uses_the_kenlm_model(converter: HanziConverter) -> None:
     """The setup installs libime's model; without it the converter is much worse."""
-    assert lm_path().is_file(), f"missing {lm_path()}: apt-get install {LM_PACKAGE}"
+    assert hanzi_lm_path().is_file(), f"missing {hanzi_lm_path()}: apt-get install {LM_PACKAGE}"
     assert converter.lm.is_kenlm
     assert converter._tables.with_kenlm
     assert "接盘侠" in converter.lm

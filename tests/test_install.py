@@ -82,6 +82,49 @@ def test_truncated_model_file_is_reported(tmp_path: Path, source: Path) -> None:
         TransducerModel.load(target)
 
 
+def _copy_of_installed_model(tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(settings.model_dir(), copy)
+    for file in copy.iterdir():
+        file.chmod(0o644)
+    return copy
+
+
+def test_same_size_corrupt_model_file_is_refused_at_load(tmp_path: Path) -> None:
+    copy = _copy_of_installed_model(tmp_path)
+    encoder = copy / Manifest.load().roles["encoder"]
+    data = bytearray(encoder.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, one byte flipped in the middle
+    encoder.write_bytes(bytes(data))
+    with pytest.raises(ModelError) as caught:
+        TransducerModel.load(copy)
+    message = str(caught.value)
+    assert str(encoder) in message and "sha256" in message
+    assert "lingyin models install" in message
+
+
+def test_checksums_are_verified_once_per_unchanged_file(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import asr.manifest
+
+    copy = _copy_of_installed_model(tmp_path)
+    TransducerModel.load(copy)
+    hashed: list[Path] = []
+    real = asr.manifest.sha256_of
+
+    def counting(path: Path, block: int = 1 << 20) -> str:
+        hashed.append(path)
+        return real(path, block)
+
+    monkeypatch.setattr(asr.manifest, "sha256_of", counting)
+    TransducerModel.load(copy)
+    assert hashed == []  # verified already, unchanged since
+    joiner = copy / Manifest.load().roles["joiner"]
+    joiner.write_bytes(joiner.read_bytes())  # rewritten: verified again
+    TransducerModel.load(copy)
+    assert hashed == [joiner]
+
+
 def test_offline_download_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     """With no network (or an unreachable URL) the message says how to install from a folder."""

@@ -10,7 +10,7 @@ import pytest
 from asr.audio import load_audio
 from asr.recognizer import Recognizer
 from intents.grammar import load_grammar
-from intents.speech import SpeechUnderstander
+from intents.speech import SpeechUnderstander, ToHanzi
 
 GRAMMAR = """
 language: zh-CN
@@ -25,13 +25,14 @@ intents:
 
 @pytest.fixture(scope="module")
 def understander(tmp_path_factory: pytest.TempPathFactory,
-                 recognizer: Recognizer) -> SpeechUnderstander:
+                 recognizer: Recognizer, to_hanzi: ToHanzi) -> SpeechUnderstander:
     folder: Path = tmp_path_factory.mktemp("latin")
     (folder / "lists").mkdir()
     (folder / "lists" / "songs.txt").write_text(
         "Call Me Maybe\nhold不住的爱\n海阔天空\n", encoding="utf-8")
     (folder / "grammar.yaml").write_text(GRAMMAR, encoding="utf-8")
-    return SpeechUnderstander(recognizer, load_grammar(folder / "grammar.yaml"))
+    return SpeechUnderstander(recognizer, load_grammar(folder / "grammar.yaml"),
+                              to_hanzi=to_hanzi)
 
 
 def test_english_word_beside_chinese_is_understood(understander: SpeechUnderstander,

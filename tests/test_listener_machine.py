@@ -79,7 +79,8 @@ def test_no_speaker_skips_speaking() -> None:
 
 def test_barge_in_stops_the_reply_and_listens() -> None:
     machine = ListenerMachine(MachineConfig(mode=Mode.WAKE))
-    drive(machine, [(m.WakeWord(1.0), 1.1), (m.CaptureEnded(True), 2), (m.Decided("很长的回答"), 2)])
+    drive(machine, [(m.WakeWord(1.0), 1.1), (m.CaptureEnded(True), 2),
+                    (m.Decided("很长的回答"), 2)])
     assert machine.state is State.SPEAKING and machine.spotting
     effects = machine.handle(m.WakeWord(end=5.0), 5.6)
     assert effects[0] == m.StopSpeaking()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from asr.audio import load_audio
 from asr.recognizer import Recognizer
-from intents.speech import LiveUnderstander
+from intents.speech import LiveUnderstander, ToHanzi
 from intents.store import GrammarStore
 
 GRAMMAR = """
@@ -28,13 +28,14 @@ def _touch_later(path: Path) -> None:
 
 
 def test_list_edit_takes_effect_without_restart(tmp_path: Path, recognizer: Recognizer,
-                                                clip) -> None:  # type: ignore[no-untyped-def]
+                                                clip,
+                                                to_hanzi: ToHanzi) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "lists").mkdir()
     songs = tmp_path / "lists" / "songs.txt"
     songs.write_text("海阔天空\n", encoding="utf-8")
     grammar = tmp_path / "grammar.yaml"
     grammar.write_text(GRAMMAR, encoding="utf-8")
-    live = LiveUnderstander(recognizer, GrammarStore(grammar))
+    live = LiveUnderstander(recognizer, GrammarStore(grammar), to_hanzi=to_hanzi)
     audio = load_audio(clip("W0038"))  # 想听歌曲我的滑板鞋
     assert live.current().understand(audio).rejected
 

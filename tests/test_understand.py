@@ -16,10 +16,11 @@ import pytest
 
 from app.cli import main
 from asr.audio import load_audio
+from asr.labels import IntentLabel, SlotValue
 from asr.recognizer import Recognizer
 from intents.errors import GrammarErrors
 from intents.grammar import load_grammar
-from intents.speech import SpeechUnderstander
+from intents.speech import SpeechUnderstander, ToHanzi
 from intents.store import GrammarStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +49,9 @@ def grammar_dir(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, s
 
 
 @pytest.fixture(scope="module")
-def understander(recognizer: Recognizer, grammar_dir: Path) -> SpeechUnderstander:
-    return SpeechUnderstander(recognizer, load_grammar(grammar_dir))
+def understander(recognizer: Recognizer, grammar_dir: Path,
+                  to_hanzi: ToHanzi) -> SpeechUnderstander:
+    return SpeechUnderstander(recognizer, load_grammar(grammar_dir), to_hanzi=to_hanzi)
 
 
 def reading(result) -> tuple[str, dict[str, object]] | None:  # type: ignore[no-untyped-def]
@@ -94,14 +96,15 @@ def test_out_of_grammar_speech_is_rejected(understander: SpeechUnderstander, cli
 
 
 def test_grammar_change_takes_effect_without_restart(recognizer: Recognizer, grammar_dir: Path,
-                                                      tmp_path: Path, clip) -> None:  # type: ignore[no-untyped-def]
+                                                      tmp_path: Path, clip,
+                                                      to_hanzi: ToHanzi) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "grammar"
     shutil.copytree(grammar_dir, folder)
     store = GrammarStore(folder)
     assert store.reload() == []
     samples = load_audio(clip("W0001"))  # 设定二十九度
     assert store.grammar is not None
-    before = SpeechUnderstander(recognizer, store.grammar).understand(samples)
+    before = SpeechUnderstander(recognizer, store.grammar, to_hanzi=to_hanzi).understand(samples)
     assert reading(before) == ("climate.set_temperature", {"temperature": 29})
 
     grammar_file = folder / "commands.yaml"
@@ -109,7 +112,7 @@ def test_grammar_change_takes_effect_without_restart(recognizer: Recognizer, gra
     grammar_file.write_text(text.replace("domain: climate\n    intent: set_temperature",
                                          "domain: aircon\n    intent: set"), encoding="utf-8")
     assert store.reload() == []
-    after = SpeechUnderstander(recognizer, store.grammar).understand(samples)
+    after = SpeechUnderstander(recognizer, store.grammar, to_hanzi=to_hanzi).understand(samples)
     assert reading(after) == ("aircon.set", {"temperature": 29})
 
     # a broken edit keeps the grammar in force and reports the problem
@@ -140,8 +143,8 @@ def test_a_5000_item_list_compiles(recognizer: Recognizer, tmp_path: Path) -> No
         aligned = graph.align(tokens)
         assert aligned is not None, name
         labels, _ = aligned
-        assert ("intent", "telephone.call") in labels
-        assert any(isinstance(lb, tuple) and lb[0] == "value" and lb[1] == name for lb in labels)
+        assert IntentLabel("telephone.call") in labels
+        assert any(isinstance(lb, SlotValue) and lb.value == name for lb in labels)
 
 
 def test_an_empty_grammar_is_a_clear_error(tmp_path: Path, clip, capsys) -> None:  # type: ignore[no-untyped-def]

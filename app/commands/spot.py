@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from app.commands import options
 from asr.audio import load_audio
 from asr.errors import LingyinError
 from asr.kws import DEFAULT_SENSITIVITY, Keyword, KeywordSpotter, spot_samples
@@ -22,10 +23,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--keyword", action="append", required=True, metavar="PHRASE[:X]",
                         help="a phrase to spot, in Chinese characters; repeat for several")
-    parser.add_argument("--sensitivity", type=float, default=DEFAULT_SENSITIVITY,
+    parser.add_argument("--sensitivity", type=options.sensitivity, default=DEFAULT_SENSITIVITY,
                         help=f"0..1, higher finds more and risks false alarms "
                              f"(default {DEFAULT_SENSITIVITY})")
     parser.add_argument("--json", action="store_true", help="one JSON object per file")
+    options.add_threads(parser)
     parser.add_argument("--model-dir", type=Path, help="model folder (default: the installed one)")
     parser.set_defaults(func=run)
 
@@ -35,10 +37,10 @@ def parse_keyword(text: str, default: float) -> tuple[str, float]:
     if not sep:
         return text.strip(), default
     try:
-        return phrase.strip(), float(value)
-    except ValueError as exc:
+        return phrase.strip(), options.sensitivity(value)
+    except argparse.ArgumentTypeError as exc:
         raise LingyinError(f"--keyword {text!r}: the sensitivity after ':' must be a number "
-                           "between 0 and 1") from exc
+                           f"between 0 and 1 ({exc})") from exc
 
 
 def build_keywords(model: TransducerModel, specs: list[str], default: float) -> list[Keyword]:
@@ -53,7 +55,7 @@ def build_keywords(model: TransducerModel, specs: list[str], default: float) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    model = TransducerModel.load(args.model_dir)
+    model = TransducerModel.load(args.model_dir, threads=args.threads)
     spotter = KeywordSpotter(model, build_keywords(model, args.keyword, args.sensitivity))
     failed = 0
     for path in args.files:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.commands import options
 from asr.errors import LingyinError
 from asr.recognizer import Recognizer, Result
 
@@ -17,9 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("transcribe", help="transcribe audio files (pinyin and Hanzi)")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--beam", type=int, default=4,
+    parser.add_argument("--beam", type=options.beam, default=4,
                         help="beam size; 1 is greedy search (default 4)")
-    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+    options.add_threads(parser)
     parser.add_argument("--model-dir", type=Path, help="model folder (default: the installed one)")
     parser.set_defaults(func=run)
 
@@ -38,8 +39,6 @@ def to_text(converter: Any, result: Result) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.beam < 1:
-        raise LingyinError(f"--beam must be at least 1, got {args.beam}")
     recognizer = Recognizer.load(args.model_dir, threads=args.threads, beam=args.beam)
     converter = _hanzi()
     failed = 0

@@ -11,10 +11,11 @@ import json
 import sys
 from pathlib import Path
 
+from app.commands import options
 from asr.audio import load_audio
 from asr.errors import LingyinError
 from asr.recognizer import Recognizer
-from intents.speech import DEFAULT_THRESHOLD, GRAPH_BEAM, SpeechUnderstander
+from intents.speech import DEFAULT_THRESHOLD, GRAPH_BEAM, SpeechUnderstander, load_to_hanzi
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,9 +30,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="rejection threshold: minimum log-likelihood ratio per token of "
                              "the grammar path against free decoding "
                              f"(default {DEFAULT_THRESHOLD})")
-    parser.add_argument("--beam", type=int, default=4, help="free decoding beam (default 4)")
-    parser.add_argument("--graph-beam", type=int, default=GRAPH_BEAM,
+    parser.add_argument("--beam", type=options.beam, default=4,
+                        help="free decoding beam (default 4)")
+    parser.add_argument("--graph-beam", type=options.beam, default=GRAPH_BEAM,
                         help=f"grammar-constrained beam (default {GRAPH_BEAM})")
+    options.add_threads(parser)
     parser.add_argument("--model-dir", type=Path, help="model folder (default: the installed one)")
     parser.set_defaults(func=run)
 
@@ -53,9 +56,10 @@ def load_user_grammar(path: Path | None, lists: Path | None):  # type: ignore[no
 
 def run(args: argparse.Namespace) -> int:
     grammar = load_user_grammar(args.grammar, args.lists)
-    recognizer = Recognizer.load(args.model_dir)
-    understander = SpeechUnderstander(recognizer, grammar, threshold=args.threshold,
-                                      beam=args.beam, graph_beam=args.graph_beam)
+    recognizer = Recognizer.load(args.model_dir, threads=args.threads)
+    understander = SpeechUnderstander(recognizer, grammar, to_hanzi=load_to_hanzi(),
+                                      threshold=args.threshold, beam=args.beam,
+                                      graph_beam=args.graph_beam)
     failed = 0
     for path in args.files:
         try:

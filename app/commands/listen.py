@@ -1,0 +1,117 @@
+"""`lingyin listen`: the live listener from the command line (microphone or a file).
+
+``lingyin listen [--mode ptt|wake] [--wake PHRASE[:SENSITIVITY]]... [--device D] [--input FILE]
+[--fast] [--follow-up SECONDS] [--no-speak] [--grammar PATH] [--lists DIR] [--json]`` prints one
+event per line (``{"event": …, "t": …}`` with ``--json``; see app/listener/events.py). In
+push-to-talk mode from a terminal, Enter starts and stops a capture; with ``--input`` the whole
+file is one press. Ctrl-C ends it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from app.listener.events import ListenerEvent
+from app.listener.machine import MachineConfig, Mode
+
+DEFAULT_WAKE = "你好小灵"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.0 <= value <= 3600.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, got {value:g}")
+    return value
+
+
+def _aggressiveness(text: str) -> int:
+    if text not in ("0", "1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"must be 0, 1, 2 or 3, got {text!r}")
+    return int(text)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("listen", help="listen to the microphone (or a file) for commands")
+    parser.add_argument("--mode", choices=("ptt", "wake"), default="ptt",
+                        help="push-to-talk (Enter starts/stops) or wake word (default ptt)")
+    parser.add_argument("--wake", action="append", metavar="PHRASE[:X]",
+                        help=f"wake phrase, optionally with sensitivity 0..1 (default "
+                             f"{DEFAULT_WAKE}); repeat for several")
+    parser.add_argument("--device", help="input device: index or part of its name "
+                        "(`lingyin devices` lists them; default: the system's)")
+    parser.add_argument("--input", type=Path, metavar="FILE",
+                        help="listen to an audio file instead of the microphone")
+    parser.add_argument("--fast", action="store_true",
+                        help="with --input: as fast as it decodes instead of in real time")
+    parser.add_argument("--chunk", type=int, default=512, help=argparse.SUPPRESS)
+    parser.add_argument("--follow-up", type=_seconds, default=0.0, metavar="SECONDS",
+                        help="after every reply, listen this long without the wake word")
+    parser.add_argument("--no-speak", action="store_true", help="print replies, do not say them")
+    parser.add_argument("--chime", action="store_true", help="a short beep after the wake word")
+    parser.add_argument("--grammar", type=Path, help="grammar file or folder")
+    parser.add_argument("--lists", type=Path, help="folder of list files")
+    parser.add_argument("--vad", choices=("webrtc", "silero"), default="webrtc")
+    parser.add_argument("--vad-aggressiveness", type=_aggressiveness, default=2)
+    parser.add_argument("--hangover", type=_seconds, default=None, metavar="SECONDS",
+                        help="end every utterance after this much silence instead of asking "
+                             "the grammar whether the command is complete")
+    parser.add_argument("--model-dir", type=Path, help="model folder (default: the installed one)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per event")
+    parser.set_defaults(func=run)
+
+
+def printer(as_json: bool) -> Any:
+    lock = threading.Lock()
+
+    def show(event: ListenerEvent) -> None:
+        line = (json.dumps(event.to_json(), ensure_ascii=False) if as_json
+                else event.describe())
+        with lock:
+            print(line, flush=True)
+
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.listener.assemble import ListenerOptions, build_listener
+
+    if args.fast and args.input is None:
+        raise SystemExit("lingyin listen: error: --fast needs --input FILE")
+    options = ListenerOptions(
+        machine=MachineConfig(mode=Mode(args.mode), hold=args.input is not None,
+                              follow_up=args.follow_up, chime=args.chime),
+        wake=args.wake or ([DEFAULT_WAKE] if args.mode == "wake" else []),
+        device=args.device, input=args.input, fast=args.fast, chunk=args.chunk,
+        speak=not args.no_speak, grammar=args.grammar, lists=args.lists, vad=args.vad,
+        vad_aggressiveness=args.vad_aggressiveness, hangover=args.hangover,
+        model_dir=args.model_dir)
+    show = printer(args.json)
+    assembled = build_listener(options, show)
+    listener = assembled.listener
+    if args.mode == "ptt":
+        if args.input is not None:
+            listener.press()  # the whole file is one press
+        elif sys.stdin.isatty():
+            print("press Enter to start speaking and Enter again to stop (Ctrl-C quits)",
+                  file=sys.stderr, flush=True)
+            threading.Thread(target=_enter_toggles, args=(listener,), daemon=True).start()
+    try:
+        listener.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        assembled.close()
+    return 0
+
+
+def _enter_toggles(listener: Any) -> None:
+    for _ in sys.stdin:
+        listener.press()

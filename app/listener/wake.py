@@ -1,0 +1,61 @@
+"""Wake words on the live stream: the keyword spotter restarted whenever spotting resumes, with
+detections in the stream's audio time, and intervals where Lingyin's own voice is playing a
+reply that contains a wake phrase (detections there are its own echo, not a person)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from asr.audio import AudioChunk
+from asr.kws import Detection, KeywordSpotter, SpotterStream
+
+
+class WakeWatcher:
+    def __init__(self, spotter: KeywordSpotter) -> None:
+        self.spotter = spotter
+        self._stream: SpotterStream | None = None
+        self._offset = 0.0
+        self._next = 0.0  # where the audio fed so far ends
+        self._deaf: list[tuple[float, float]] = []
+
+    def feed(self, chunk: AudioChunk) -> list[Detection]:
+        end = chunk.timestamp + chunk.seconds
+        if self._stream is None or abs(chunk.timestamp - self._next) > 0.05:
+            self._stream, self._offset = self.spotter.stream(), chunk.timestamp
+        self._next = end
+        found = [replace(d, start=round(d.start + self._offset, 2),
+                         end=round(d.end + self._offset, 2))
+                 for d in self._stream.accept(chunk.samples)]
+        return [d for d in found if not self._is_echo(d)]
+
+    def stop(self) -> None:
+        """Spotting pauses (a command is being captured); the next feed starts afresh."""
+        self._stream = None
+
+    def finish(self) -> list[Detection]:
+        if self._stream is None:
+            return []
+        found = [replace(d, start=d.start + self._offset, end=d.end + self._offset)
+                 for d in self._stream.finish()]
+        self._stream = None
+        return [d for d in found if not self._is_echo(d)]
+
+    def deafen(self, start: float, end: float) -> None:
+        """Ignore detections ending within [start, end] (Lingyin itself says a wake phrase)."""
+        self._deaf = [(a, b) for a, b in self._deaf if b > start - 60.0]
+        self._deaf.append((start, end))
+
+    def _is_echo(self, detection: Detection) -> bool:
+        return any(a <= detection.end <= b for a, b in self._deaf)
+
+    def said_in(self, text: str) -> bool:
+        """Whether ``text`` contains a wake phrase (by toneless reading, so 小玲 counts too)."""
+        heard = f" {_toneless(text)} "
+        return any(f" {_toneless(k.phrase)} " in heard for k in self.spotter.keywords)
+
+
+def _toneless(text: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    hanzi = "".join(c for c in text if "\u4e00" <= c <= "\u9fff")
+    return " ".join(lazy_pinyin(hanzi, style=Style.NORMAL))

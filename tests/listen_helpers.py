@@ -1,0 +1,75 @@
+"""Running the real listener over audio in tests: the dev command grammar, a file source, the
+events it emits, and wake phrases rendered by espeak-ng (a voice that is not the dev speaker)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from app.listener.assemble import ListenerOptions, build_listener
+from app.listener.events import ListenerEvent
+from app.listener.machine import MachineConfig, Mode
+from app.listener.sources import FileSource
+from asr.audio import Samples, load_audio
+from asr.recognizer import Recognizer
+from intents.speech import ToHanzi
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ROOT / "bench" / "data" / "dev_commands" / "commands.yaml"
+SONG = re.compile(r"^(?:想听|来一首)歌曲(.+)$")
+
+
+def write_dev_grammar(folder: Path, dev_texts: dict[str, str]) -> Path:
+    """The benchmark's command grammar with its song list written from the dev transcripts."""
+    shutil.copy(COMMANDS, folder / "commands.yaml")
+    titles = dict.fromkeys(m[1] for t in dev_texts.values() if (m := SONG.match(t.strip())))
+    (folder / "lists").mkdir(exist_ok=True)
+    (folder / "lists" / "songs.txt").write_text("\n".join(titles) + "\n", encoding="utf-8")
+    return folder
+
+
+def silence(seconds: float) -> Samples:
+    return np.zeros(int(16000 * seconds), dtype=np.float32)
+
+
+def espeak(text: str, level: float = 0.3) -> Samples:
+    """``text`` said by espeak-ng's Mandarin voice, 16 kHz, peak at ``level``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "say.wav"
+        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(out), "--", text],
+                       check=True, capture_output=True, timeout=30)
+        samples = load_audio(out)
+    return (samples / max(float(np.abs(samples).max()), 1e-6) * level).astype(np.float32)
+
+
+def listen(samples: Samples, grammar: Path, recognizer: Recognizer, to_hanzi: ToHanzi, *,
+           mode: str = "ptt", wake: list[str] | None = None, chunk: int = 512,
+           hangover: float | None = None, **machine: object) -> list[ListenerEvent]:
+    """Run the listener over ``samples`` as fast as it decodes; returns its events. In
+    push-to-talk mode the whole audio is one press."""
+    events: list[ListenerEvent] = []
+    config = replace(MachineConfig(mode=Mode(mode), hold=True), **machine)  # type: ignore[arg-type]
+    options = ListenerOptions(machine=config, wake=wake or [], speak=False, grammar=grammar,
+                              hangover=hangover)
+    source = FileSource("test audio", chunk, fast=True, samples=samples)
+    assembled = build_listener(options, events.append, recognizer=recognizer,
+                               to_hanzi=to_hanzi, source=source)
+    if mode == "ptt":
+        assembled.listener.press()
+    assembled.listener.run()
+    return events
+
+
+def intents_of(events: list[ListenerEvent]) -> list[tuple[str, dict[str, object]]]:
+    return [(f"{e.data['domain']}.{e.data['intent']}", dict(e.data["slots"]))  # type: ignore[call-overload]
+            for e in events if e.kind == "intent"]
+
+
+def kinds(events: list[ListenerEvent]) -> list[str]:
+    return [e.kind for e in events]

@@ -1,0 +1,116 @@
+"""Compiled grammar graphs are cached on disk: a second understander for the same grammar loads
+the graph instead of compiling it and understands exactly as the first; an edited list, another
+token table or a corrupt cache file means compiling again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from asr.audio import load_audio
+from asr.recognizer import Recognizer
+from intents.compile import GraphCompiler, graph_key
+from intents.grammar import load_grammar
+from intents.speech import SpeechUnderstander, ToHanzi
+
+GRAMMAR = """
+language: zh-CN
+slots:
+  temperature: {range: [16, 32], unit: 度}
+  song: {list: songs}
+intents:
+  - domain: climate
+    intent: set_temperature
+    sentences: ["(设定|设置|调到)[成|为|到]{temperature}"]
+  - domain: music
+    intent: play
+    sentences: ["(想听|来一首)[歌曲]{song}"]
+"""
+
+
+@pytest.fixture()
+def grammar_path(tmp_path: Path) -> Path:
+    (tmp_path / "grammar" / "lists").mkdir(parents=True)
+    (tmp_path / "grammar" / "lists" / "songs.txt").write_text("海阔天空\n我的滑板鞋\n",
+                                                              encoding="utf-8")
+    path = tmp_path / "grammar" / "grammar.yaml"
+    path.write_text(GRAMMAR, encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "graphs"
+
+
+@pytest.fixture()
+def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the grammar compilations (the compiler still runs)."""
+    calls: list[int] = []
+    real = GraphCompiler.compile
+
+    def counting(self: GraphCompiler):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(GraphCompiler, "compile", counting)
+    return calls
+
+
+def test_second_understander_loads_the_compiled_graph(
+        recognizer: Recognizer, to_hanzi: ToHanzi, grammar_path: Path, cache: Path, clip,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    assert len(list(cache.glob("*.graph"))) == 1
+    assert not [p for p in cache.iterdir() if p.suffix == ".tmp"]  # written atomically
+
+    def refuse(self: GraphCompiler):  # type: ignore[no-untyped-def]
+        raise AssertionError("the grammar was compiled again")
+
+    monkeypatch.setattr(GraphCompiler, "compile", refuse)
+    second = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    assert second.graph is not first.graph
+    assert second.graph.arcs == first.graph.arcs and second.graph.finals == first.graph.finals
+    for utt in ("W0001", "W0038", "W0121"):  # 设定二十九度, 想听歌曲我的滑板鞋, news
+        samples = load_audio(clip(utt))
+        one, two = first.understand(samples), second.understand(samples)
+        assert one == two, utt
+    assert second.understand(load_audio(clip("W0001"))).slots == {"temperature": 29}
+
+
+def test_an_edited_list_is_compiled_again(recognizer: Recognizer, to_hanzi: ToHanzi,
+                                          grammar_path: Path, cache: Path,
+                                          compiled: list[int]) -> None:
+    SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    songs = grammar_path.parent / "lists" / "songs.txt"
+    songs.write_text("海阔天空\n", encoding="utf-8")
+    SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    assert len(compiled) == 2
+    assert len(list(cache.glob("*.graph"))) == 2
+
+
+def test_a_corrupt_cache_file_is_ignored_and_replaced(recognizer: Recognizer, to_hanzi: ToHanzi,
+                                                      grammar_path: Path, cache: Path,
+                                                      compiled: list[int]) -> None:
+    first = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    (stored,) = cache.glob("*.graph")
+    good = stored.read_bytes()
+    for broken in (b"", b"not a pickle at all", good[: len(good) // 2]):
+        stored.write_bytes(broken)
+        again = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+        assert again.graph.arcs == first.graph.arcs
+    assert len(compiled) == 4
+    SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    assert len(compiled) == 4  # the last rebuild was stored again
+
+
+def test_the_key_covers_the_token_table(recognizer: Recognizer, grammar_path: Path) -> None:
+    grammar = load_grammar(grammar_path)
+    ids = recognizer.model.tokens.ids()
+    assert graph_key(grammar, ids) == graph_key(load_grammar(grammar_path), dict(ids))
+    swapped = dict(ids)
+    first, second = list(swapped)[5:7]
+    swapped[first], swapped[second] = swapped[second], swapped[first]
+    assert graph_key(grammar, swapped) != graph_key(grammar, ids)
