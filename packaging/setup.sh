@@ -30,10 +30,12 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev,bench]"
 
-if [ -d "$source_dir" ]; then
-  .venv/bin/lingyin models install --from "$source_dir"
-else
-  echo "setup: no local model folder at $source_dir; downloading the public release instead"
-  .venv/bin/lingyin models install
-fi
+for model in zh-pinyin-zipformer-3.3M silero-vad; do
+  if [ -d "$source_dir" ]; then
+    .venv/bin/lingyin models install --model "$model" --from "$source_dir"
+  else
+    echo "setup: no local model folder at $source_dir; downloading $model instead"
+    .venv/bin/lingyin models install --model "$model"
+  fi
+done
 echo "setup: done. Run the tests with: .venv/bin/python -m pytest"

@@ -61,3 +61,4 @@ def samples_0001(clip) -> object:  # type: ignore[no-untyped-def]
     return load_audio(clip("W0001"))
 
 
+pytest_plugins = ["pulse_fixtures"]  # tests/pulse_fixtures.py: private PulseAudio server

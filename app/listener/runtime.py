@@ -239,6 +239,9 @@ class Listener:
     # ---- audio ----------------------------------------------------------------------------
     def _on_chunk(self, chunk: AudioChunk) -> None:
         self._now = chunk.timestamp + chunk.seconds
+        observe = getattr(self.vad, "observe", None)
+        if observe is not None:
+            observe(chunk.samples)  # the noise floor, known before anyone speaks
         self._history.append(chunk)
         while self._history and self._now - self._history[0].timestamp > (
                 self.config.history_seconds):

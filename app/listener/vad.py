@@ -7,6 +7,7 @@ from the start of the stream: exactly what the segmenter is fed.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,10 +96,57 @@ def _silero_session(path: Path) -> Any:
                          "`lingyin models install --model silero-vad`") from exc
 
 
+class NoiseGate:
+    """webrtcvad calls steady noise speech (a fan, white noise at -50 dBFS: every frame). The gate
+    also asks that a frame be ``margin_db`` louder than the noise floor: the 10th percentile of
+    the frame energies of the last ``window`` seconds. The listener feeds it all audio
+    (``observe``), also while nothing is being captured, so the floor is known before anyone
+    speaks; used alone, it learns from the frames it judges."""
+
+    def __init__(self, inner: Vad, margin_db: float = 8.0, window: float = 10.0) -> None:
+        self.inner = inner
+        self.frame_samples = inner.frame_samples
+        self.margin_db = margin_db
+        self._energies: deque[float] = deque(maxlen=max(1, int(window * SAMPLE_RATE
+                                                               / self.frame_samples)))
+        self._observed = False
+        self._floor: float | None = None
+        self._carry = np.zeros(0, dtype=np.float32)
+
+    def observe(self, samples: Samples) -> None:
+        self._observed = True
+        size = self.frame_samples
+        pending = np.concatenate([self._carry, samples]) if len(self._carry) else samples
+        whole = len(pending) // size * size
+        self._carry = pending[whole:].copy()
+        if whole:
+            self._energies.extend(_db(pending[:whole].reshape(-1, size)).tolist())
+            self._floor = None
+
+    def is_speech(self, frame: Samples) -> bool:
+        energy = float(_db(frame[np.newaxis])[0])
+        if not self._observed or not self._energies:
+            self._energies.append(energy)
+            self._floor = None
+        if self._floor is None:
+            self._floor = float(np.percentile(np.fromiter(self._energies, float), 10))
+        return energy >= self._floor + self.margin_db and self.inner.is_speech(frame)
+
+    def reset(self) -> None:
+        """The noise floor is a property of the room, not of one utterance: it is kept."""
+        self.inner.reset()
+
+
+def _db(frames: np.ndarray) -> np.ndarray:
+    power = np.mean(np.square(frames, dtype=np.float64), axis=1)
+    return np.asarray(10.0 * np.log10(power + 1e-10))
+
+
 def make_vad(kind: str = "webrtc", aggressiveness: int = 2, model_dir: Path | None = None) -> Vad:
-    """``webrtc`` or ``silero`` (installed like the acoustic model, manifest and checksum)."""
+    """``webrtc`` (behind a noise gate) or ``silero`` (installed like the acoustic model,
+    manifest and checksum)."""
     if kind == "webrtc":
-        return WebRtcVad(aggressiveness)
+        return NoiseGate(WebRtcVad(aggressiveness))
     if kind == "silero":
         from asr import settings
         from asr.manifest import Manifest, verify_dir
