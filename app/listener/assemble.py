@@ -12,6 +12,7 @@ from app.listener.machine import MachineConfig, Mode
 from app.listener.runtime import Listener, ListenerConfig, Voice
 from app.listener.segmenter import EndpointConfig
 from app.listener.sources import AudioSource, FileSource, MicrophoneSource
+from app.listener.speaker import Speaker, SpeakerSettings
 from app.listener.vad import make_vad
 from asr.errors import LingyinError
 from asr.kws import DEFAULT_SENSITIVITY, Keyword, KeywordSpotter
@@ -36,6 +37,7 @@ class ListenerOptions:
     hangover: float | None = None  # fixed hangover instead of grammar-aware endpointing
     model_dir: Path | None = None
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
+    speaker: SpeakerSettings = field(default_factory=SpeakerSettings)
 
 
 @dataclass
@@ -111,7 +113,7 @@ def build_listener(options: ListenerOptions, on_event: EventSink, *,
     config = ListenerConfig(machine=options.machine, endpoint=endpoint, policy=policy)
     source = source or make_source(options)
     holder: dict[str, Listener] = {}
-    voice = _speaker(holder) if options.speak else None
+    voice = _speaker(holder, options.speaker) if options.speak else None
     listener = Listener(source, live, make_vad(options.vad, options.vad_aggressiveness),
                         judge=grammar_judge if policy.grammar_aware else fixed_judge,
                         on_event=on_event, spotter=spotter, voice=voice, to_hanzi=to_hanzi,
@@ -120,8 +122,7 @@ def build_listener(options: ListenerOptions, on_event: EventSink, *,
     return Assembled(listener, recognizer, voice)
 
 
-def _speaker(holder: dict[str, Listener]) -> Voice:
-    from app.listener.speaker import Speaker
+def _speaker(holder: dict[str, Listener], settings: SpeakerSettings) -> Voice:
 
     def ended(reply_id: int, interrupted: bool) -> None:
         holder["listener"].reply_ended(reply_id, interrupted)
@@ -129,7 +130,7 @@ def _speaker(holder: dict[str, Listener]) -> Voice:
     def error(message: str) -> None:
         holder["listener"].reply_error(message)
 
-    return Speaker(on_end=ended, on_error=error)
+    return Speaker(settings, on_end=ended, on_error=error)
 
 
 __all__ = ["Assembled", "ListenerEvent", "ListenerOptions", "build_listener"]

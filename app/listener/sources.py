@@ -167,6 +167,7 @@ class MicrophoneSource:
         self._overflows = 0
         self._position = 0
         self._last_data = 0.0
+        self._got_data = False
         self.rate = SAMPLE_RATE
 
     def open(self) -> None:
@@ -193,6 +194,7 @@ class MicrophoneSource:
 
                 self._resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32")
             self._last_data = time.monotonic()
+            self._got_data = False
             return
         raise DeviceError(f"cannot open the microphone {device.name!r} ({'; '.join(errors)}); "
                           "check that no other program holds it exclusively, or pick another "
@@ -219,6 +221,7 @@ class MicrophoneSource:
             self._check_alive()
             return None
         self._last_data = time.monotonic()
+        self._got_data = True
         if self._resampler is not None:
             block = np.asarray(self._resampler.resample_chunk(block), dtype=np.float32)
         chunk = AudioChunk(block, SAMPLE_RATE, self._position / SAMPLE_RATE)
@@ -228,7 +231,9 @@ class MicrophoneSource:
     def _check_alive(self) -> None:
         stream = self._stream
         silent_for = time.monotonic() - self._last_data
-        if not stream.active or silent_for > self.stall_seconds:
+        # the first block may take longer (a monitor source, a server waking the device up)
+        allowed = self.stall_seconds * (1.0 if self._got_data else 3.0)
+        if not stream.active or silent_for > allowed:
             why = "stopped" if not stream.active else f"sent no audio for {silent_for:.1f} s"
             raise DeviceError(f"the microphone {self.name!r} {why} (unplugged or taken away?); "
                               "Lingyin keeps trying and listens again as soon as it is back")
