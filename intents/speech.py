@@ -114,6 +114,17 @@ class UnderstandingStream:
     def partial(self) -> Result:
         return self.stream.partial()
 
+    def partial_text(self) -> str:
+        """What was heard so far, in Hanzi: the grammar path's syllables while it keeps up with
+        free decoding (设定二十九, not 是第二十九), else free decoding's."""
+        free = self.stream.partial()
+        path = self.both.constrained.best()
+        tokens = free.tokens
+        if (path is not None and path.tokens and free.tokens
+                and (path.score - free.score) / len(path.tokens) >= self.owner.threshold):
+            tokens = path.tokens
+        return self._wild_text(tokens) if tokens else ""
+
     def finish(self) -> Understanding:
         free = self.stream.finish()
         constrained = self.both.constrained.best(final=True)

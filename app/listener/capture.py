@@ -52,7 +52,7 @@ class CommandCapture:
         self._result: Understanding | None = None
         self._fed = 0.0
         self._since_partial = 0.0
-        self._last_pinyin = ""
+        self._last_partial = ""
 
     def start(self, audio: Sequence[AudioChunk]) -> None:
         for chunk in audio:
@@ -72,11 +72,11 @@ class CommandCapture:
         return self._partial()
 
     def _partial(self) -> str | None:
-        pinyin = self._stream.partial().pinyin
-        if not pinyin or pinyin == self._last_pinyin:
+        text = self._stream.partial_text()
+        if not text or text == self._last_partial:
             return None
-        self._last_pinyin = pinyin
-        return self.to_hanzi(pinyin) if self.to_hanzi is not None else pinyin
+        self._last_partial = text
+        return text
 
     def pause(self) -> Completion:
         """Decode to the end now and judge the result (kept for when the utterance ends)."""
