@@ -12,6 +12,8 @@ Every location is a setting, never a working-dir path.
 - ``LINGYIN_SHARED``: the folder of shared development data (models, speech, test suites) used by
   the setup step, the tests and the benchmarks; default ``../shared`` beside the checkout.
 - ``LINGYIN_RESOURCES``: overrides the bundled ``resources/`` folder (frozen bundles, tests).
+- ``LINGYIN_WEATHER_URL``: the weather provider's forecast endpoint (tests point it at
+  127.0.0.1); default :data:`DEFAULT_WEATHER_URL`, Open-Meteo's keyless forecast API.
 
 The environment is read on every call, so a setting changed at run time (tests) takes effect.
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 APP_NAME = "lingyin"
 DEFAULT_MODEL = "zh-pinyin-zipformer-3.3M"
 DEFAULT_HANZI_LM = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
+DEFAULT_WEATHER_URL = "https://api.open-meteo.com/v1/forecast"
 
 
 def _env_path(name: str) -> Path | None:
@@ -100,3 +103,8 @@ def resource_path(relative: str) -> Path:
 
 def shared_dir() -> Path:
     return _env_path("LINGYIN_SHARED") or source_root().parent / "shared"
+
+
+def weather_url(configured: str | None = None) -> str:
+    """``$LINGYIN_WEATHER_URL``, else the user's configured URL, else Open-Meteo's."""
+    return os.environ.get("LINGYIN_WEATHER_URL") or configured or DEFAULT_WEATHER_URL
