@@ -31,10 +31,10 @@ class ActionRequest:
     action: str  # the intent's action name, e.g. "volume.set"
     domain: str
     intent: str
-    slots: Mapping[str, object] = EMPTY
+    slots: Mapping[str, object] = field(default_factory=dict)
     text: str = ""  # what was said or typed
     dry_run: bool = False  # describe what would be done (reply says so), do nothing
-    context: Mapping[str, object] = EMPTY  # what the last result of this domain left behind
+    context: Mapping[str, object] = field(default_factory=dict)  # what the last result left
 
 
 @dataclass(frozen=True)
