@@ -41,6 +41,22 @@ from intents.speech import Understanding
 NOT_UNDERSTOOD = "抱歉，我没听懂"
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A reply as shown (digits: 30%) and as spoken (百分之三十; the shown text if None)."""
+
+    shown: str | None
+    spoken: str | None = None
+    expect_reply: bool = False
+
+    @property
+    def said(self) -> str | None:
+        return self.spoken or self.shown
+
+
+Decide = Callable[[Understanding, Callable[[Reply], None]], None]
+
+
 class Voice(Protocol):
     """What the listener needs of the speaker (app/listener/speaker.py)."""
 
@@ -74,7 +90,8 @@ class Listener:
     def __init__(self, source: AudioSource, understanders: Understanders, vad: Vad, *,
                  judge: Judge, on_event: EventSink, spotter: KeywordSpotter | None = None,
                  voice: Voice | None = None, to_hanzi: Callable[[str], str] | None = None,
-                 config: ListenerConfig | None = None, live_time: bool = False) -> None:
+                 config: ListenerConfig | None = None, live_time: bool = False,
+                 decide: Decide | None = None) -> None:
         self.source = source
         self.understanders = understanders
         self.config = config or ListenerConfig()
@@ -91,6 +108,7 @@ class Listener:
         self.voice = voice
         self.to_hanzi = to_hanzi
         self.live_time = live_time
+        self.decide = decide  # the assistant; None: the intent's reply template is the reply
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._history: deque[AudioChunk] = deque()
         self._segmenter = Segmenter(self.config.endpoint)
@@ -324,28 +342,40 @@ class Listener:
         self._emit("speech_end", t=event.t, last_speech=round(event.last_speech, 3),
                    reason=event.reason)
         self._handle(m.CaptureEnded(heard=True))
-        reply, expects = self._report(result, event.t)
-        self._handle(m.Decided(reply, expects))
-
-    def _report(self, result: Understanding, t: float) -> tuple[str | None, bool]:
-        data = result.to_json()
-        reply: str | None
         if result.rejected:
-            self._emit("rejected", t=t, text=result.text, pinyin=result.pinyin)
-            reply, expects = self.config.not_understood, True
+            self._emit("rejected", t=event.t, text=result.text, pinyin=result.pinyin)
         else:
-            self._emit("intent", t=t, **data)
-            reply, expects = self.reply_for(result), False
-        if reply:
-            self._emit("reply", t=t, text=reply)
-        return reply, expects
+            self._emit("intent", t=event.t, **result.to_json())
+        retry = result.rejected  # not understood: listen again without the wake word
+        if self.decide is None:
+            self._decided(self._template_reply(result), event.t, retry)
+        else:
+            self.decide(result, lambda reply: self._commands.put(
+                lambda: self._decided(reply, self.now(), retry)))
 
-    def reply_for(self, result: Understanding) -> str | None:
+    def _template_reply(self, result: Understanding) -> Reply:
+        if result.rejected:
+            return Reply(self.config.not_understood)
         grammar = self.understanders.current().grammar
         intent = grammar.intent(f"{result.domain}.{result.intent}")
         if intent is None or not intent.replies:
-            return None
-        return str(intent.replies[0].render(result.slots))
+            return Reply(None)
+        return Reply(str(intent.replies[0].render(result.slots)))
+
+    def _decided(self, reply: Reply, t: float, retry: bool = False) -> None:
+        if reply.shown:
+            self._emit("reply", t=t, text=reply.shown)
+        if self.machine.state is m.State.DECIDING:
+            self._handle(m.Decided(reply.said, reply.expect_reply or retry))
+
+    def say(self, reply: Reply) -> None:
+        """Say a reply that no utterance asked for (a typed command's, a timer going off)."""
+        def job() -> None:
+            if reply.shown:
+                self._emit("reply", text=reply.shown)
+            self._handle(m.Typed(reply.said, reply.expect_reply))
+
+        self._commands.put(job)
 
     # ---- the machine's effects --------------------------------------------------------------
     def _handle(self, event: m.Event) -> None:
