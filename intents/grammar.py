@@ -163,6 +163,10 @@ def check_intent(grammar: Grammar, intent: Intent, problems: Collector,
             if m.group(1) not in captures:
                 problems.add(reply.loc, f"reply uses {{{m.group(1)}}}, which no sentence of the "
                              "intent captures", intent.key)
+    for name, loc in intent.custom.slots if intent.custom else ():
+        if name not in captures:
+            problems.add(loc, f"action uses {{{name}}}, which no sentence of the intent "
+                         "captures", intent.key)
     for test in intent.tests:
         for key in test.slots:
             if key not in captures:

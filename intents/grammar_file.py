@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from intents import yamlnodes as yn
+from intents.custom_action import read_custom_action
 from intents.errors import Collector, GrammarError, Loc
 from intents.lists import load_list
-from intents.model import Intent, Reply, Rule, SlotDef, Template, TestCase
+from intents.model import CustomAction, Intent, Reply, Rule, SlotDef, Template, TestCase
 from intents.slots import DigitsSlot, ListSlot, ListValue, RangeSlot, Slot, WildcardSlot
 from intents.template import parse_template
 
@@ -234,8 +235,8 @@ class FileReader:
         replies = [Reply(yn.text(n, self.file, "a reply"), yn.loc_of(n, self.file))
                    for n in yn.sequence(entries["replies"][1], self.file, "replies")] \
             if "replies" in entries else []
-        action = yn.text(entries["action"][1], self.file, "action") if "action" in entries \
-            else None
+        action, custom = self.action(entries["action"][1]) if "action" in entries \
+            else (None, None)
         confirm = yn.value(entries["confirm"][1], self.file) if "confirm" in entries else False
         if not isinstance(confirm, bool):
             raise self.fail(entries["confirm"][1], "confirm must be true or false")
@@ -245,7 +246,18 @@ class FileReader:
             raise self.fail(entries["sentences"][1], "an intent needs at least one sentence")
         return Intent(domain, name, tuple(s for s in sentences if s is not None),
                       yn.loc_of(node, self.file), tuple(replies), action, confirm, tuple(tests),
-                      {s.name: s for s in slots})
+                      {s.name: s for s in slots}, custom)
+
+    def action(self, node: yn.Node) -> tuple[str, CustomAction | None]:
+        """A built-in action name, or a custom action (its name is ``custom.KIND``)."""
+        if isinstance(node, yn.MappingNode):
+            custom = read_custom_action(node, self.file)
+            return custom.name, custom
+        name = yn.text(node, self.file, "action")
+        if name.startswith("custom."):
+            raise self.fail(node, f"action names custom.* are for custom actions: write "
+                            f"{{{name.removeprefix('custom.')}: ...}}")
+        return name, None
 
     def tests(self, node: yn.Node) -> list[TestCase]:
         out = []

@@ -64,6 +64,35 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class CustomAction:
+    """An action written in the grammar instead of a built-in name (docs/grammar.md):
+    ``{run: [argv...]}``, ``{open: URL}`` or ``{http: {method, url, json}}``.
+
+    ``{slot}`` placeholders (``{{``/``}}`` for literal braces) are filled per argument, URL
+    component or JSON string by the custom actions; ``slots`` lists them with their places.
+    """
+
+    kind: str  # "run", "open" or "http"
+    loc: Loc
+    argv: tuple[str, ...] = ()  # run
+    url: str = ""  # open, http
+    method: str = ""  # http
+    json: object = None  # http: the body template (plain JSON values), None: no body
+    slots: tuple[tuple[str, Loc], ...] = ()  # every {slot} used, where it was written
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("run", "open", "http"):
+            raise ValueError(f"unknown custom action kind {self.kind!r}")
+        if self.kind == "run" and not self.argv:
+            raise ValueError("a run action needs a program")
+
+    @property
+    def name(self) -> str:
+        """The action name the dispatcher looks up: ``custom.run``, ``custom.open``…"""
+        return f"custom.{self.kind}"
+
+
+@dataclass(frozen=True)
 class Intent:
     domain: str
     name: str
@@ -74,6 +103,7 @@ class Intent:
     confirm: bool = False
     tests: tuple[TestCase, ...] = ()
     slots: Mapping[str, SlotDef] = field(default_factory=dict)  # slots defined in the intent
+    custom: CustomAction | None = None  # a custom action (``action`` is then its ``name``)
 
     @property
     def key(self) -> str:

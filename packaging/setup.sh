@@ -13,7 +13,7 @@ shared=${LINGYIN_SHARED:-$repo/../shared}
 source_dir=${LINGYIN_MODEL_SOURCE:-$shared/models}
 python=${PYTHON:-python3}
 
-packages=(libportaudio2 libsndfile1 espeak-ng libime-data-language-model pulseaudio pulseaudio-utils libasound2-plugins)
+packages=(libportaudio2 libsndfile1 espeak-ng libime-data-language-model pulseaudio pulseaudio-utils libasound2-plugins dbus)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
