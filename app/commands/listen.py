@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import threading
 from pathlib import Path
@@ -63,6 +64,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--hangover", type=_seconds, default=None, metavar="SECONDS",
                         help="end every utterance after this much silence instead of asking "
                              "the grammar whether the command is complete")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="describe what each action would do instead of doing it")
+    parser.add_argument("--no-actions", action="store_true",
+                        help="only understand: reply with the grammar's reply template")
     parser.add_argument("--model-dir", type=Path, help="model folder (default: the installed one)")
     parser.add_argument("--json", action="store_true", help="one JSON object per event")
     parser.set_defaults(func=run)
@@ -94,7 +99,13 @@ def run(args: argparse.Namespace) -> int:
         vad_aggressiveness=args.vad_aggressiveness, hangover=args.hangover,
         model_dir=args.model_dir)
     show = printer(args.json)
-    assembled = build_listener(options, show)
+    if args.no_actions:
+        assembled: Any = build_listener(options, show)
+    else:
+        from app.assistant.live import build_live
+
+        logging.basicConfig(format="lingyin: %(name)s: %(message)s", level=logging.WARNING)
+        assembled = build_live(options, show, dry_run=args.dry_run)
     listener = assembled.listener
     if args.mode == "ptt":
         if args.input is not None:

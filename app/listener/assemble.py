@@ -44,6 +44,7 @@ class ListenerOptions:
 class Assembled:
     listener: Listener
     recognizer: Recognizer
+    live: LiveUnderstander
     voice: Voice | None = None
 
     def close(self) -> None:
@@ -119,7 +120,7 @@ def build_listener(options: ListenerOptions, on_event: EventSink, *,
                         on_event=on_event, spotter=spotter, voice=voice, to_hanzi=to_hanzi,
                         config=config, live_time=options.input is None)
     holder["listener"] = listener
-    return Assembled(listener, recognizer, voice)
+    return Assembled(listener, recognizer, live, voice)
 
 
 def _speaker(holder: dict[str, Listener], settings: SpeakerSettings) -> Voice:

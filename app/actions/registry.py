@@ -1,0 +1,60 @@
+"""Every built-in action module, built from the user's settings into one name → handler table."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.actions.apps import AppActions
+from app.actions.assistant_actions import AssistantActions
+from app.actions.base import Actions, Handler
+from app.actions.calls import CallActions
+from app.actions.clock import ClockActions
+from app.actions.custom import CustomActions
+from app.actions.home import HomeActions
+from app.actions.media import MediaActions
+from app.actions.system import SystemActions
+from app.actions.timer_store import Entry
+from app.actions.timers import TimerActions
+from app.actions.volume import VolumeActions
+from app.actions.weather import WeatherActions
+from app.config import AppSettings
+from intents.model import Grammar
+
+log = logging.getLogger("lingyin.actions")
+
+
+@dataclass
+class ActionSet:
+    modules: list[Actions]
+    timers: TimerActions
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for module in self.modules:
+            try:
+                module.close()
+            except Exception:  # closing must never stop the others from closing
+                log.exception("closing %s failed", type(module).__name__)
+
+
+def build_actions(settings: AppSettings, grammar: Callable[[], Grammar | None], *,
+                  lists_dir: Path | None = None, on_timer: Callable[[Entry], None] | None = None,
+                  stop_speaking: Callable[[], None] | None = None) -> ActionSet:
+    """``on_timer``: the running assistant (timers fire); without it timers are only stored
+    (``lingyin run``: the running Lingyin fires them)."""
+    timers = TimerActions.from_settings(settings, on_fire=on_timer)
+    modules: list[Actions] = [
+        AssistantActions(stop_speaking), VolumeActions.from_settings(settings),
+        WeatherActions.from_settings(settings), ClockActions.from_settings(settings), timers,
+        CallActions.from_settings(settings), AppActions.from_settings(settings, lists_dir),
+        MediaActions.from_settings(settings), SystemActions.from_settings(settings),
+        HomeActions.from_settings(settings), CustomActions.from_settings(settings, grammar),
+    ]
+    handlers: dict[str, Handler] = {}
+    for module in modules:
+        table: Mapping[str, Handler] = module.handlers()
+        handlers.update(table)
+    return ActionSet(modules, timers, handlers)

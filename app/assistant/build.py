@@ -1,0 +1,56 @@
+"""Putting the assistant together: the user's settings, the grammar in force, every built-in
+action (checked against the grammar: an action without a handler is an error at its file:line),
+the dispatcher and the conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.actions.registry import ActionSet, build_actions
+from app.actions.timer_store import Entry
+from app.assistant.assistant import Assistant
+from app.assistant.dialogue import Dialogue
+from app.assistant.dispatcher import Dispatcher, missing_handlers
+from app.assistant.policy import Policy
+from app.config import AppSettings, load_settings
+from asr.errors import LingyinError
+from intents.errors import GrammarErrors
+from intents.grammar import default_lists_dir
+from intents.model import Grammar
+
+
+@dataclass
+class Built:
+    assistant: Assistant
+    actions: ActionSet
+    dispatcher: Dispatcher
+
+    def close(self) -> None:
+        self.dispatcher.close()
+        self.actions.close()
+
+
+def build_assistant(grammar: Callable[[], Grammar], match: Callable[[str], Any], *,
+                    grammar_path: Path, lists: Path | None = None, dry_run: bool = False,
+                    settings: AppSettings | None = None,
+                    on_timer: Callable[[Entry], None] | None = None,
+                    stop_speaking: Callable[[], None] | None = None) -> Built:
+    settings = settings or load_settings()
+    actions = build_actions(settings, grammar, lists_dir=lists or default_lists_dir(grammar_path),
+                            on_timer=on_timer, stop_speaking=stop_speaking)
+    problems = missing_handlers(grammar(), actions.handlers)
+    if problems:
+        actions.close()
+        raise GrammarErrors(problems)
+    dispatcher = Dispatcher(actions.handlers)
+    assistant = Assistant(grammar, match, dispatcher, Dialogue(Policy.load()), dry_run=dry_run)
+    return Built(assistant, actions, dispatcher)
+
+
+def grammar_errors_message(exc: GrammarErrors, path: Path) -> LingyinError:
+    listed = "\n".join(str(p) for p in exc.problems)
+    return LingyinError(f"the grammar at {path} cannot be used:\n{listed}\nfix it, or run "
+                        "`lingyin check-grammar`")

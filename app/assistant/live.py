@@ -1,0 +1,72 @@
+"""The listener with the assistant behind it: spoken commands are acted on and answered, timers
+go off aloud, typed commands take the same path (what `lingyin listen` and the desktop app run).
+The listener stays ignorant of the actions: the assistant plugs into its ``decide`` hook."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from app.actions.timer_replies import announcement, missed_text
+from app.actions.timer_store import Entry
+from app.assistant.build import Built, build_assistant, grammar_errors_message
+from app.assistant.service import AssistantService
+from app.listener.assemble import Assembled, ListenerOptions, build_listener
+from app.listener.events import EventSink
+from app.listener.runtime import Reply
+from intents.errors import GrammarErrors
+
+
+@dataclass
+class Live:
+    listened: Assembled
+    built: Built
+    service: AssistantService
+
+    @property
+    def listener(self) -> Any:
+        return self.listened.listener
+
+    def close(self) -> None:
+        self.service.close()
+        self.built.close()
+        self.listened.close()
+
+
+def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool = False,
+               **listener_parts: Any) -> Live:
+    listened = build_listener(options, on_event, **listener_parts)
+    listener = listened.listener
+    live_grammar = listener.understanders
+    service_box: list[AssistantService] = []
+
+    def on_timer(entry: Entry) -> None:
+        if service_box:
+            service_box[0].announce(announcement(entry))
+
+    def grammar() -> Any:
+        return live_grammar.current().grammar
+
+    store = listened.live.store
+    try:
+        built = build_assistant(grammar, store.match, grammar_path=store.path,
+                                lists=store.lists_dir, dry_run=dry_run, on_timer=on_timer,
+                                stop_speaking=_stopper(listened))
+    except GrammarErrors as exc:
+        listened.close()
+        raise grammar_errors_message(exc, store.path) from exc
+    service = AssistantService(built.assistant, Reply)
+    service_box.append(service)
+    service.say = listener.say
+    listener.decide = service.decide
+    missed = built.actions.timers.scheduler.missed() if built.actions.timers.scheduler else []
+    text = missed_text(missed, time.time()) if missed else None
+    if text:
+        service.announce(text)
+    return Live(listened, built, service)
+
+
+def _stopper(listened: Assembled) -> Any:
+    voice = listened.voice
+    return voice.stop if voice is not None else None

@@ -1,0 +1,66 @@
+"""The assistant at run time: one worker thread takes every turn in order (spoken, typed, a timer
+going off), so actions never run on the listener's thread and the conversation is never touched
+by two threads at once."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from app.assistant.assistant import Assistant, TurnResult
+from app.assistant.spoken import spoken_text
+
+log = logging.getLogger("lingyin.assistant")
+Reply = Any  # app.listener.runtime.Reply (the assistant does not import the listener)
+
+
+class AssistantService:
+    def __init__(self, assistant: Assistant, make_reply: Callable[..., Reply],
+                 on_turn: Callable[[TurnResult], None] | None = None) -> None:
+        self.assistant = assistant
+        self.make_reply = make_reply
+        self.on_turn = on_turn
+        self.say: Callable[[Reply], None] | None = None  # the listener's say(), once connected
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="lingyin-assistant", daemon=True)
+        self._thread.start()
+
+    def decide(self, understanding: Any, done: Callable[[Reply], None]) -> None:
+        """The listener's hook: understand → act → reply, off the listener's thread."""
+        self._jobs.put(lambda: done(self._reply(self.assistant.speech_turn(understanding))))
+
+    def type_text(self, text: str) -> None:
+        """A typed command: the same conversation; the reply is said like a spoken one's."""
+        def job() -> None:
+            reply = self._reply(self.assistant.text_turn(text))
+            if self.say is not None:
+                self.say(reply)
+
+        self._jobs.put(job)
+
+    def announce(self, shown: str) -> None:
+        """Something Lingyin says unasked (a timer went off); said even while a reply plays."""
+        def job() -> None:
+            if self.say is not None:
+                self.say(self.make_reply(shown, spoken_text(shown), False))
+
+        self._jobs.put(job)
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    def _reply(self, result: TurnResult) -> Reply:
+        if self.on_turn is not None:
+            self.on_turn(result)
+        return self.make_reply(result.reply, result.spoken, result.expect_reply)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except Exception:  # one broken turn must not end the conversation
+                log.exception("a turn failed")
