@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.actions.apps import AppActions
+from app.actions.desktop_apps import AppIndex
 from app.actions.assistant_actions import AssistantActions
 from app.actions.base import Actions, Handler
 from app.actions.calls import CallActions
@@ -21,9 +22,21 @@ from app.actions.timers import TimerActions
 from app.actions.volume import VolumeActions
 from app.actions.weather import WeatherActions
 from app.config import AppSettings
+from asr import settings
 from intents.model import Grammar
 
 log = logging.getLogger("lingyin.actions")
+
+
+def _apps(lists_dir: Path | None) -> AppActions:
+    """Installed apps, merged into the grammar's apps list; never into the bundled grammar
+    (a grammar used straight from resources/ is only read)."""
+    bundled = settings.resources_dir().resolve()
+    if lists_dir is not None and lists_dir.resolve().is_relative_to(bundled):
+        lists_dir = None
+    apps = AppActions(AppIndex.for_platform(), lists_dir)
+    apps.refresh()
+    return apps
 
 
 @dataclass
@@ -40,18 +53,18 @@ class ActionSet:
                 log.exception("closing %s failed", type(module).__name__)
 
 
-def build_actions(settings: AppSettings, grammar: Callable[[], Grammar | None], *,
+def build_actions(config: AppSettings, grammar: Callable[[], Grammar | None], *,
                   lists_dir: Path | None = None, on_timer: Callable[[Entry], None] | None = None,
                   stop_speaking: Callable[[], None] | None = None) -> ActionSet:
     """``on_timer``: the running assistant (timers fire); without it timers are only stored
     (``lingyin run``: the running Lingyin fires them)."""
-    timers = TimerActions.from_settings(settings, on_fire=on_timer)
+    timers = TimerActions.from_settings(config, on_fire=on_timer)
     modules: list[Actions] = [
-        AssistantActions(stop_speaking), VolumeActions.from_settings(settings),
-        WeatherActions.from_settings(settings), ClockActions.from_settings(settings), timers,
-        CallActions.from_settings(settings), AppActions.from_settings(settings, lists_dir),
-        MediaActions.from_settings(settings), SystemActions.from_settings(settings),
-        HomeActions.from_settings(settings), CustomActions.from_settings(settings, grammar),
+        AssistantActions(stop_speaking), VolumeActions.from_settings(config),
+        WeatherActions.from_settings(config), ClockActions.from_settings(config), timers,
+        CallActions.from_settings(config), _apps(lists_dir),
+        MediaActions.from_settings(config), SystemActions.from_settings(config),
+        HomeActions.from_settings(config), CustomActions.from_settings(config, grammar),
     ]
     handlers: dict[str, Handler] = {}
     for module in modules:
