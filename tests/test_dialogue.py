@@ -129,6 +129,7 @@ def test_a_crashing_or_hanging_action_becomes_a_reply() -> None:
     ("计时2分钟，还剩1.5小时", "计时两分钟，还剩一点五小时"),
     ("2026年12月1日", "二零二六年十二月一日"),
     ("最高26.5℃", "最高二十六点五度"),
+    ("北京今天多云，-3~8℃", "北京今天多云，零下三到八度"),
 ])
 def test_spoken_form(shown: str, spoken: str) -> None:
     assert spoken_text(shown) == spoken

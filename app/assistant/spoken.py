@@ -46,6 +46,12 @@ def _below_zero(m: re.Match[str]) -> str:
     return "零下" + _read(m[1]) + "度"
 
 
+def _temperature_range(m: re.Match[str]) -> str:
+    low = ("零下" if m[1] else "") + _read(m[2])
+    high = ("零下" if m[3] else "") + _read(m[4])
+    return f"{low}到{high}度"
+
+
 def _two(m: re.Match[str]) -> str:
     return "两" + m[1]
 
@@ -55,6 +61,7 @@ def _number(m: re.Match[str]) -> str:
 
 
 _RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"(-)?({_NUMBER})\s*[~～]\s*(-)?({_NUMBER})\s*度"), "temperature_range"),
     (re.compile(rf"(-)?({_NUMBER})\s*[%％]"), "percent"),
     (re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)"), "clock"),
     (re.compile(r"(?<!\d)(\d{4})年"), "year"),
@@ -63,7 +70,7 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"(?<![\d.])2([{_MEASURES}])"), "two"),
     (re.compile(_NUMBER), "number"),
 ]
-_HANDLERS = {"percent": _percent, "clock": _clock, "year": _year, "digits": _digits,
+_HANDLERS = {"temperature_range": _temperature_range, "percent": _percent, "clock": _clock, "year": _year, "digits": _digits,
              "below_zero": _below_zero, "two": _two, "number": _number}
 
 
