@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.actions.apps import AppActions
-from app.actions.desktop_apps import AppIndex
 from app.actions.assistant_actions import AssistantActions
 from app.actions.base import Actions, Handler
 from app.actions.calls import CallActions
 from app.actions.clock import ClockActions
 from app.actions.custom import CustomActions
+from app.actions.desktop_apps import AppIndex
 from app.actions.home import HomeActions
 from app.actions.media import MediaActions
 from app.actions.system import SystemActions

@@ -70,7 +70,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"(?<![\d.])2([{_MEASURES}])"), "two"),
     (re.compile(_NUMBER), "number"),
 ]
-_HANDLERS = {"temperature_range": _temperature_range, "percent": _percent, "clock": _clock, "year": _year, "digits": _digits,
+_HANDLERS = {"temperature_range": _temperature_range,
+             "percent": _percent, "clock": _clock, "year": _year, "digits": _digits,
              "below_zero": _below_zero, "two": _two, "number": _number}
 
 
