@@ -25,7 +25,7 @@ from asr.readings import phrase_units
 from asr.search import GreedySearch
 from asr.tokens import BLANK
 
-DEFAULT_SENSITIVITY = 0.5
+DEFAULT_SENSITIVITY = 0.7
 NEG = -1.0e9
 
 
