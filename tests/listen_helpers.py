@@ -73,3 +73,17 @@ def intents_of(events: list[ListenerEvent]) -> list[tuple[str, dict[str, object]
 
 def kinds(events: list[ListenerEvent]) -> list[str]:
     return [e.kind for e in events]
+
+
+def dev_wake_phrase(recognizer: Recognizer, clip_path: Path) -> Samples:
+    """The dev speaker saying 想听歌曲: the start of a 想听歌曲… clip, cut where the spotter
+    finds the phrase's end. A real voice as wake phrase (espeak-ng's robotic one is found only
+    about four times in five, too unreliable for a test that must not flake)."""
+    from asr.kws import Keyword, KeywordSpotter, spot_samples
+
+    samples = load_audio(clip_path)
+    spotter = KeywordSpotter(recognizer.model, [Keyword.from_text("想听歌曲", recognizer.model)])
+    found = spot_samples(spotter, samples)
+    if not found:
+        raise AssertionError(f"{clip_path}: 想听歌曲 not found in the dev clip")
+    return samples[: int((found[0].end + 0.08) * 16000)]

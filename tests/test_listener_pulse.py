@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from listen_helpers import espeak, intents_of, kinds, silence, write_dev_grammar
+from listen_helpers import dev_wake_phrase, intents_of, kinds, silence, write_dev_grammar
 from pulse import NullSpeaker, PulseServer, VirtualMic
 
 from app.listener.assemble import ListenerOptions, build_listener
@@ -109,11 +109,19 @@ def test_push_to_talk_through_the_virtual_microphone(virtual_mic: VirtualMic, ru
     assert intents_of(running.events) == [("telephone.dial", {"phone": "13808553316"})]
 
 
+WAKE = "想听歌曲"  # said by the dev speaker (tests/listen_helpers.py dev_wake_phrase)
+
+
+@pytest.fixture(scope="module")
+def wake_phrase(recognizer, clip) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return dev_wake_phrase(recognizer, clip("W0038"))
+
+
 def test_wake_mode_through_the_virtual_microphone(virtual_mic: VirtualMic, run_listener,  # type: ignore[no-untyped-def]
-                                                  dev_grammar: Path, clip) -> None:
-    running = run_listener(dev_grammar, mode="wake", wake=["你好小灵"])
+                                                  dev_grammar: Path, clip, wake_phrase) -> None:
+    running = run_listener(dev_grammar, mode="wake", wake=[WAKE])
     running.wait_for(is_state("wake_listen"), 10)
-    wake, command, news = espeak("你好小灵"), load_audio(clip("W0001")), load_audio(clip("W0121"))
+    wake, command, news = wake_phrase, load_audio(clip("W0001")), load_audio(clip("W0121"))
     virtual_mic.play(np.concatenate([news, silence(1.0), wake, silence(0.05), command,
                                      silence(2.0), wake, silence(1.0), load_audio(clip("W0005")),
                                      silence(2.0)]))
@@ -133,15 +141,14 @@ def play_to_sink(samples: np.ndarray) -> subprocess.Popen[bytes]:
 
 
 def test_own_replies_do_not_wake_or_command_it(null_speaker: NullSpeaker,  # type: ignore[no-untyped-def]
-                                               run_listener, clip) -> None:
+                                               run_listener, clip, wake_phrase) -> None:
     null_speaker.use_monitor_as_mic()
-    running = run_listener(REPLY_GRAMMAR, mode="wake", wake=["你好小灵"], speak=True)
+    running = run_listener(REPLY_GRAMMAR, mode="wake", wake=[WAKE], speak=True)
     running.wait_for(is_state("wake_listen"), 10)
-    said = np.concatenate([silence(0.5), espeak("你好小灵"), silence(0.1),
-                           load_audio(clip("W0001"))])
+    said = np.concatenate([silence(0.5), wake_phrase, silence(0.1), load_audio(clip("W0001"))])
     play_to_sink(said).wait(30)
     reply = running.wait_for(lambda e: e.kind == "reply", 15)
-    assert "你好小灵" in str(reply.data["text"])  # the reply says the wake phrase …
+    assert WAKE in str(reply.data["text"])  # the reply says the wake phrase …
     mark = len(running.events)
     running.wait_for(is_state("wake_listen"), 30, after=mark)
     time.sleep(2.0)
@@ -150,20 +157,20 @@ def test_own_replies_do_not_wake_or_command_it(null_speaker: NullSpeaker,  # typ
 
 
 def test_wake_phrase_during_a_long_reply_interrupts_it(null_speaker: NullSpeaker,  # type: ignore[no-untyped-def]
-                                                       run_listener, clip) -> None:
+                                                       run_listener, clip, wake_phrase) -> None:
     null_speaker.use_monitor_as_mic()
     # the loudspeaker is farther from the microphone than the person: its echo is quieter
-    running = run_listener(REPLY_GRAMMAR, mode="wake", wake=["你好小灵"], speak=True,
-                           volume=0.3)
+    running = run_listener(REPLY_GRAMMAR, mode="wake", wake=[WAKE], speak=True, volume=0.3)
     running.wait_for(is_state("wake_listen"), 10)
-    play_to_sink(np.concatenate([silence(0.5), espeak("你好小灵"), silence(0.1),
+    play_to_sink(np.concatenate([silence(0.5), wake_phrase, silence(0.1),
                                  load_audio(clip("W0005"))])).wait(30)  # 调高温度: a long reply
     running.wait_for(is_state("speaking"), 15)
     time.sleep(2.5)
+    mark = len(running.events)
     started = time.monotonic()
-    play_to_sink(np.concatenate([espeak("你好小灵", level=0.6), silence(0.6)])).wait(30)
-    running.wait_for(lambda e: e.kind == "wake" and e.t > 0, 10, after=0)
-    running.wait_for(is_state("capture"), 10)
+    play_to_sink(np.concatenate([wake_phrase * 2.0, silence(0.6)])).wait(30)
+    running.wait_for(lambda e: e.kind == "wake", 10, after=mark)
+    running.wait_for(is_state("capture"), 10, after=mark)
     assert time.monotonic() - started < 5.0
     wakes = [e for e in running.events if e.kind == "wake"]
     assert len(wakes) == 2, "\n".join(str(e) for e in running.events)  # the barge-in
