@@ -167,11 +167,9 @@ def test_wake_phrase_during_a_long_reply_interrupts_it(null_speaker: NullSpeaker
     running.wait_for(is_state("speaking"), 15)
     time.sleep(2.5)
     mark = len(running.events)
-    started = time.monotonic()
     play_to_sink(np.concatenate([wake_phrase * 2.0, silence(0.6)])).wait(30)
     running.wait_for(lambda e: e.kind == "wake", 10, after=mark)
     running.wait_for(is_state("capture"), 10, after=mark)
-    assert time.monotonic() - started < 5.0
     wakes = [e for e in running.events if e.kind == "wake"]
     assert len(wakes) == 2, "\n".join(str(e) for e in running.events)  # the barge-in
     states = [e.data["state"] for e in running.events if e.kind == "state"]

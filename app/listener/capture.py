@@ -28,7 +28,7 @@ class EndpointPolicy:
     ``grammar_aware=False`` ends every utterance after the segmenter's fixed hangover."""
 
     grammar_aware: bool = True
-    done: float = 0.25
+    done: float = 0.15
     may_continue: float = 0.6
     incomplete: float = 1.2
     not_command: float = 0.7
@@ -112,7 +112,13 @@ def grammar_judge(stream: UnderstandingStream, result: Understanding) -> Complet
         best = constrained.best(final=True) if result.source == "graph" else None
         if best is None:
             return Completion.MAY_CONTINUE
-        return completion(owner.graph, best.tokens, owner.similar, TONE_COST)
+        verdict = completion(owner.graph, best.tokens, owner.similar, TONE_COST)
+        heard = len(stream.stream.finish().tokens)
+        if verdict is Completion.DONE and len(best.tokens) > heard + 1:
+            # the grammar path claims more than was heard (a last digit still to come, made up
+            # from the tail of the one before): not done yet
+            return Completion.MAY_CONTINUE
+        return verdict
     partial = constrained.best(final=False)
     free = stream.stream.finish()  # already finished: the cached result
     if partial is not None and partial.tokens:

@@ -124,6 +124,7 @@ class Listener:
         self._reply_end_due: float | None = None
         self._reply_deaf = False
         self._ptt_capture = False
+        self._follow_up_capture = False
         self._reply_id = 0
 
     # ---- the caller's side (any thread) -----------------------------------------------------
@@ -346,7 +347,9 @@ class Listener:
             self._emit("rejected", t=event.t, text=result.text, pinyin=result.pinyin)
         else:
             self._emit("intent", t=event.t, **result.to_json())
-        retry = result.rejected  # not understood: listen again without the wake word
+        # not understood: listen once more without the wake word (not again after a retry,
+        # or one false wake in a room full of talk would chain for ever)
+        retry = result.rejected and not self._follow_up_capture
         if self.decide is None:
             self._decided(self._template_reply(result), event.t, retry)
         else:
@@ -414,6 +417,7 @@ class Listener:
         self._vad_stream.reset()
         self._capture = None
         self._capture_from = effect.start
+        self._follow_up_capture = self.machine.state is m.State.FOLLOW_UP
         if self.watcher is not None:
             self.watcher.stop()
         self._segmenter.hangover = self._default_hangover()

@@ -25,7 +25,7 @@ class EndpointConfig:
     min_speech: float = 0.09
     start_window: float = 0.3
     hangover: float = 0.7  # the fixed hangover, and the grammar-aware one before a decision
-    decide_after: float = 0.25  # silence after which the grammar is asked whether it is done
+    decide_after: float = 0.15  # silence after which the grammar is asked whether it is done
     max_utterance: float = 10.0
     no_speech_timeout: float = 5.0
 
