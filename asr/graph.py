@@ -19,6 +19,7 @@ from asr.labels import Label, TokenLabel
 
 EPS = -1
 ANY = -2
+CACHE_LIMIT = 20_000  # cached state sets per kind (the search recomputes what it needs)
 StateSet = frozenset[int]
 Arc = tuple[int, int, float, Label | None]  # (token, target state, bonus, label)
 _Frontier = dict[int, tuple[float, tuple[Label, ...]]]  # state → (best bonus, labels so far)
@@ -127,6 +128,8 @@ class GraphContext:
     def allowed(self, state: Hashable) -> TokenIds | None:
         assert isinstance(state, frozenset)
         if state not in self._allowed:
+            if len(self._allowed) >= CACHE_LIMIT:  # an always-on listener meets ever new sets
+                self._allowed.clear()
             tokens: set[int] = set()
             free = False
             for member in state:
@@ -142,6 +145,8 @@ class GraphContext:
         assert isinstance(state, frozenset)
         key = (state, token)
         if key not in self._next:
+            if len(self._next) >= CACHE_LIMIT:
+                self._next.clear()
             targets, best = self._targets(state, token, exact=True)
             if not targets:
                 targets, best = self._targets(state, token, exact=False)

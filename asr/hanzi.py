@@ -140,7 +140,7 @@ class HanziConverter:
                 parsed.append(
                     _Candidate(word, decode_reading(reading), float(unigram), float(share))
                 )
-            if len(self._parsed) > 200_000:
+            if len(self._parsed) > 20_000:  # bounded for an always-on listener
                 self._parsed.clear()
             self._parsed[key] = parsed
         return parsed

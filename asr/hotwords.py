@@ -67,6 +67,8 @@ class HotwordContext:
         assert isinstance(state, int)
         key = (state, token)
         if key not in self._cache:
+            if len(self._cache) >= 200_000:  # bounded for an always-on listener
+                self._cache.clear()
             node = state
             while node and token not in self.children[node]:
                 node = self.fail[node]

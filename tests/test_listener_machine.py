@@ -134,3 +134,16 @@ def test_mode_switch_while_resting() -> None:
 
 def test_states_are_string_enums() -> None:
     assert State.WAKE_LISTEN == "wake_listen" and isinstance(State.IDLE, str)
+
+
+def test_wake_watcher_is_deaf_only_while_its_own_reply_plays() -> None:
+    from app.listener.wake import WakeWatcher
+    from asr.kws import Detection
+
+    watcher = WakeWatcher.__new__(WakeWatcher)  # the echo bookkeeping needs no spotter
+    watcher._deaf = []
+    watcher.deafen(10.0)
+    assert watcher._is_echo(Detection("你好小灵", 11.0, 12.0, -0.5))
+    watcher.hear_again(15.3)
+    assert watcher._is_echo(Detection("你好小灵", 14.0, 15.0, -0.5))
+    assert not watcher._is_echo(Detection("你好小灵", 20.0, 21.0, -0.5))  # the person, later

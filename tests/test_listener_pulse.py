@@ -154,6 +154,9 @@ def test_own_replies_do_not_wake_or_command_it(null_speaker: NullSpeaker,  # typ
     time.sleep(2.0)
     assert kinds(running.events).count("wake") == 1  # … and it did not wake on its own voice
     assert len(intents_of(running.events)) == 1
+    play_to_sink(np.concatenate([wake_phrase, silence(0.1), load_audio(clip("W0005"))])).wait(30)
+    running.wait_for(lambda e: e.kind == "intent" and e.data["intent"] == "warmer", 20)
+    assert kinds(running.events).count("wake") == 2  # the person is heard again afterwards
 
 
 def test_wake_phrase_during_a_long_reply_interrupts_it(null_speaker: NullSpeaker,  # type: ignore[no-untyped-def]

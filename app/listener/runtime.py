@@ -430,7 +430,7 @@ class Listener:
             self._handle(m.ReplyEnded())
             return
         if self.watcher is not None and self.watcher.said_in(text):
-            self.watcher.deafen(self._now, math.inf)
+            self.watcher.deafen(self._now)
             self._reply_deaf = True
         self._reply_end_due = None
         self._reply_id = self.voice.speak(text)
@@ -446,7 +446,7 @@ class Listener:
             return
         self._reply_end_due = None
         if self._reply_deaf and self.watcher is not None:
-            self.watcher.deafen(0.0, self._now)  # replaces the open-ended interval's effect
+            self.watcher.hear_again(self._now)
             self._reply_deaf = False
         if self.machine.state is m.State.SPEAKING:
             self._handle(m.ReplyEnded())

@@ -40,10 +40,15 @@ class WakeWatcher:
         self._stream = None
         return [d for d in found if not self._is_echo(d)]
 
-    def deafen(self, start: float, end: float) -> None:
-        """Ignore detections ending within [start, end] (Lingyin itself says a wake phrase)."""
+    def deafen(self, start: float, end: float = float("inf")) -> None:
+        """Ignore detections ending within [start, end] (Lingyin itself says a wake phrase);
+        an open end lasts until ``hear_again``."""
         self._deaf = [(a, b) for a, b in self._deaf if b > start - 60.0]
         self._deaf.append((start, end))
+
+    def hear_again(self, t: float) -> None:
+        """Close every open deaf interval at ``t`` (the reply that said the phrase has ended)."""
+        self._deaf = [(a, min(b, t)) for a, b in self._deaf]
 
     def _is_echo(self, detection: Detection) -> bool:
         return any(a <= detection.end <= b for a, b in self._deaf)
