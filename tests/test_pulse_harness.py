@@ -90,6 +90,9 @@ def test_portaudio_input_ends_when_the_source_vanishes(pulse_server: PulseServer
         assert sum(frames) >= RATE // 4
         virtual_mic.unload()
         assert finished.wait(timeout=3), "the input stream did not end when its source vanished"
+        deadline = time.monotonic() + 2  # `active` follows the finished callback a moment later
+        while stream.active and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert not stream.active
     with pytest.raises(sounddevice.PortAudioError):
         sounddevice.InputStream(device="pulse", samplerate=RATE, channels=1).close()
