@@ -140,7 +140,7 @@ class HanziConverter:
                 parsed.append(
                     _Candidate(word, decode_reading(reading), float(unigram), float(share))
                 )
-            if len(self._parsed) > 20_000:  # bounded for an always-on listener
+            if len(self._parsed) > 5_000:  # bounded for an always-on listener
                 self._parsed.clear()
             self._parsed[key] = parsed
         return parsed

@@ -23,7 +23,7 @@ from asr import settings
 LM_PACKAGE = "libime-data-language-model"
 NUMERALS = frozenset("零〇一二三四五六七八九十百千万亿两幺")
 _LN10 = math.log(10.0)
-_CACHE_LIMIT = 20_000  # ~8 MB: an always-on listener converts free speech for hours
+_CACHE_LIMIT = 10_000  # ~4 MB: an always-on listener converts free speech for hours
 
 
 def is_number(word: str) -> bool:

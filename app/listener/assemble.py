@@ -85,6 +85,8 @@ def live_understander(recognizer: Recognizer, grammar: Path | None, lists: Path 
     path = grammar if grammar is not None else ensure_user_grammar()
     live = LiveUnderstander(recognizer, GrammarStore(path, lists), to_hanzi=to_hanzi)
     problems = live.refresh()
+    if live.store.matcher is not None:  # load the text matcher's tables now, not at the first
+        live.store.matcher.match("你好")  # command that needs them (6 MB, a second)
     if live.store.grammar is None:
         listed = "; ".join(str(p) for p in problems[:5])
         raise LingyinError(f"the grammar at {path} has errors: {listed}; fix them or run "
