@@ -1,11 +1,34 @@
-"""The desktop window (opened by `lingyin` with no arguments)."""
+"""The desktop window (opened by `lingyin` with no arguments).
+
+The window is shown at once in the state "正在加载模型…"; the model, grammar and assistant are
+built on a worker thread. ``LINGYIN_GUI_INPUT=FILE`` listens to an audio file instead of the
+microphone (tests, screenshots)."""
 
 from __future__ import annotations
 
+import logging
 import sys
 
 
 def run() -> int:
-    print("lingyin: the desktop window arrives with the listener issue; "
-          "use `lingyin --help` for the command-line stages", file=sys.stderr)
-    return 0
+    from PySide6.QtWidgets import QApplication
+
+    from app.config import load_settings
+    from app.gui.bridge import Bridge
+    from app.gui.history import HistoryStore
+    from app.gui.startup import gui_input, live_factory
+    from app.gui.window import MainWindow
+    from app.listener.machine import Mode
+
+    logging.basicConfig(format="lingyin: %(name)s: %(message)s", level=logging.WARNING)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Lingyin")
+    settings = load_settings()
+    bridge = Bridge()
+    window = MainWindow(bridge, HistoryStore(),
+                        Mode.WAKE if settings.mode == "wake" else Mode.PTT)
+    window.show()
+    bridge.load(live_factory(settings, gui_input()))
+    code = app.exec()
+    bridge.shutdown()
+    return int(code)

@@ -1,0 +1,169 @@
+"""The one door between the window and the Qt-free core.
+
+The listener calls ``on_event`` on its worker thread, the assistant calls ``on_turn`` on its
+own, the level wrapper calls ``on_level`` on the listener's thread: each becomes a Qt signal,
+which Qt queues to the GUI thread because the bridge lives there. The window drives the core only
+through the methods below, and they only put commands on the core's queues (nothing blocks).
+Loading the model runs in a worker thread; the listener runs in its own ``threading.Thread``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from app.gui.history import HistoryEntry
+from app.listener.events import ListenerEvent
+from app.listener.machine import Mode
+
+log = logging.getLogger("lingyin.gui")
+
+
+class LiveLike(Protocol):
+    """What the bridge needs of app.assistant.live.Live (tests pass a fake)."""
+
+    @property
+    def listener(self) -> Any: ...
+
+    service: Any
+
+    def close(self) -> None: ...
+
+
+Factory = Callable[["Bridge"], LiveLike]
+
+
+class Bridge(QObject):
+    loading = Signal()
+    ready = Signal()
+    failed = Signal(str)  # the core could not start: the message says what to do
+    state = Signal(str)  # a listener State value
+    partial = Signal(str)
+    heard = Signal(str)  # the final text of an utterance (understood or not)
+    reply = Signal(str)
+    turn = Signal(object)  # HistoryEntry
+    error = Signal(str)
+    level = Signal(float)  # RMS, full scale 1.0
+    stopped = Signal()  # the listener's thread ended
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._live: LiveLike | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # ---- start-up (the factory runs off the GUI thread) -----------------------------------
+    def load(self, factory: Factory) -> threading.Thread:
+        self.loading.emit()
+        worker = threading.Thread(target=self._load, args=(factory,), name="lingyin-gui-load",
+                                  daemon=True)
+        worker.start()
+        return worker
+
+    def _load(self, factory: Factory) -> None:
+        try:
+            live = factory(self)
+        except Exception as exc:  # shown in the window with what to do, not only logged
+            log.exception("the assistant could not start")
+            self.failed.emit(str(exc) or type(exc).__name__)
+            return
+        self.attach(live)
+
+    def attach(self, live: LiveLike) -> None:
+        """Take a built Live and start its listener thread (any thread may call this)."""
+        with self._lock:
+            if self._closed:
+                live.close()
+                return
+            self._live = live
+            live.service.on_turn = self.on_turn
+            self._thread = threading.Thread(target=self._listen, name="lingyin-listener",
+                                            daemon=True)
+            self._thread.start()
+        self.ready.emit()
+
+    def _listen(self) -> None:
+        live = self._live
+        try:
+            if live is not None:
+                live.listener.run()
+        except Exception as exc:
+            log.exception("the listener stopped")
+            self.error.emit(f"the listener stopped: {exc}")
+        finally:
+            self.stopped.emit()
+
+    # ---- the core's callbacks (core threads) ----------------------------------------------
+    def on_event(self, event: ListenerEvent) -> None:
+        data = event.data
+        if event.kind == "state":
+            self.state.emit(str(data.get("state", "")))
+        elif event.kind == "partial":
+            self.partial.emit(str(data.get("text", "")))
+        elif event.kind in ("intent", "rejected"):
+            self.heard.emit(str(data.get("text") or ""))
+        elif event.kind == "reply":
+            self.reply.emit(str(data.get("text") or ""))
+        elif event.kind == "error":
+            self.error.emit(str(data.get("message", "")))
+
+    def on_turn(self, result: Any) -> None:
+        """An assistant TurnResult (spoken or typed) → one history entry."""
+        self.turn.emit(HistoryEntry(
+            text=str(result.text), domain=str(result.domain or ""),
+            intent=str(result.intent or ""), slots=dict(result.slots or {}),
+            reply=str(result.reply or ""), time=time.time()))
+
+    def on_level(self, value: float) -> None:
+        self.level.emit(value)
+
+    # ---- the window's commands (GUI thread; each only queues work) ------------------------
+    @property
+    def is_ready(self) -> bool:
+        return self._live is not None and not self._closed
+
+    def press(self) -> None:
+        if self._live is not None:
+            self._live.listener.press()
+
+    def release(self) -> None:
+        if self._live is not None:
+            self._live.listener.release()
+
+    def set_mode(self, mode: Mode) -> None:
+        if self._live is not None:
+            self._live.listener.set_mode(mode)
+
+    def mute(self, on: bool) -> None:
+        if self._live is not None:
+            self._live.listener.mute(on)
+
+    def type_text(self, text: str) -> None:
+        if self._live is not None and text.strip():
+            self._live.service.type_text(text.strip())
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop the listener, wait for its thread at most ``timeout`` seconds, close the core.
+        A model still loading is closed by its loader as soon as it is built."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            live, thread = self._live, self._thread
+        if live is None:
+            return
+        live.listener.stop()
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("the listener did not stop within %.1f s; leaving it", timeout)
+        try:
+            live.close()
+        except Exception:
+            log.exception("closing the assistant failed")
