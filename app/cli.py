@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from asr.errors import LingyinError
 
 COMMANDS = ("models", "transcribe", "itn", "parse", "check_grammar", "spot", "understand",
-            "listen", "devices", "contacts", "run", "timers")
+            "listen", "devices", "contacts", "run", "timers", "ptt")
 
 
 def build_parser() -> argparse.ArgumentParser:

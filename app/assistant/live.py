@@ -5,6 +5,7 @@ The listener stays ignorant of the actions: the assistant plugs into its ``decid
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ class Live:
 
 
 def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool = False,
+               on_announce: Callable[[str], None] | None = None,
                **listener_parts: Any) -> Live:
     listened = build_listener(options, on_event, **listener_parts)
     listener = listened.listener
@@ -56,7 +58,7 @@ def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool =
     except GrammarErrors as exc:
         listened.close()
         raise grammar_errors_message(exc, store.path) from exc
-    service = AssistantService(built.assistant, Reply)
+    service = AssistantService(built.assistant, Reply, on_announce=on_announce)
     service_box.append(service)
     service.say = listener.say
     listener.decide = service.decide

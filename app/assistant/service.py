@@ -19,10 +19,12 @@ Reply = Any  # app.listener.runtime.Reply (the assistant does not import the lis
 
 class AssistantService:
     def __init__(self, assistant: Assistant, make_reply: Callable[..., Reply],
-                 on_turn: Callable[[TurnResult], None] | None = None) -> None:
+                 on_turn: Callable[[TurnResult], None] | None = None,
+                 on_announce: Callable[[str], None] | None = None) -> None:
         self.assistant = assistant
         self.make_reply = make_reply
         self.on_turn = on_turn
+        self.on_announce = on_announce  # told each announcement's text (the desktop notifies)
         self.say: Callable[[Reply], None] | None = None  # the listener's say(), once connected
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="lingyin-assistant", daemon=True)
@@ -44,6 +46,8 @@ class AssistantService:
     def announce(self, shown: str) -> None:
         """Something Lingyin says unasked (a timer went off); said even while a reply plays."""
         def job() -> None:
+            if self.on_announce is not None:
+                self.on_announce(shown)
             if self.say is not None:
                 self.say(self.make_reply(shown, spoken_text(shown), False))
 

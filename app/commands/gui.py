@@ -2,7 +2,11 @@
 
 The window is shown at once in the state "正在加载模型…"; the model, grammar and assistant are
 built on a worker thread. ``LINGYIN_GUI_INPUT=FILE`` listens to an audio file instead of the
-microphone (tests, screenshots)."""
+microphone (tests, screenshots).
+
+One app per user: a second `lingyin` brings the first window forward and exits, `lingyin ptt`
+toggles push-to-talk in it (app/gui/instance.py). Where the desktop has a tray, closing the window
+keeps Lingyin running there (app/gui/tray.py)."""
 
 from __future__ import annotations
 
@@ -16,19 +20,32 @@ def run() -> int:
     from app.config import load_settings
     from app.gui.bridge import Bridge
     from app.gui.history import HistoryStore
+    from app.gui.instance import InstanceServer
     from app.gui.startup import gui_input, live_factory
+    from app.gui.tray import Tray
     from app.gui.window import MainWindow
     from app.listener.machine import Mode
 
     logging.basicConfig(format="lingyin: %(name)s: %(message)s", level=logging.WARNING)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lingyin")
+    instance = InstanceServer()
+    if not instance.start():  # Lingyin already runs: bring its window forward instead
+        from app.gui.instance import send
+
+        if send(instance.name, "show"):
+            return 0
+        print("lingyin: another Lingyin is starting or not answering; try again", file=sys.stderr)
+        return 1
     settings = load_settings()
     bridge = Bridge()
     window = MainWindow(bridge, HistoryStore(),
                         Mode.WAKE if settings.mode == "wake" else Mode.PTT)
+    instance.message.connect(window.remote)
+    Tray.create(window)
     window.show()
     bridge.load(live_factory(settings, gui_input()))
     code = app.exec()
+    instance.close()
     bridge.shutdown()
     return int(code)

@@ -48,6 +48,7 @@ class Bridge(QObject):
     reply = Signal(str)
     turn = Signal(object)  # HistoryEntry
     error = Signal(str)
+    announced = Signal(str)  # something said unasked (a timer went off): a notification
     level = Signal(float)  # RMS, full scale 1.0
     stopped = Signal()  # the listener's thread ended
 
@@ -83,6 +84,7 @@ class Bridge(QObject):
                 return
             self._live = live
             live.service.on_turn = self.on_turn
+            live.service.on_announce = self.on_announce  # also set by live_factory, earlier
             self._thread = threading.Thread(target=self._listen, name="lingyin-listener",
                                             daemon=True)
             self._thread.start()
@@ -119,6 +121,9 @@ class Bridge(QObject):
             text=str(result.text), domain=str(result.domain or ""),
             intent=str(result.intent or ""), slots=dict(result.slots or {}),
             reply=str(result.reply or ""), time=time.time()))
+
+    def on_announce(self, text: str) -> None:
+        self.announced.emit(text)
 
     def on_level(self, value: float) -> None:
         self.level.emit(value)

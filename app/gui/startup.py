@@ -46,6 +46,6 @@ def live_factory(settings: AppSettings | None = None, input_file: Path | None = 
         options = listener_options(settings or load_settings(), input_file)
         source = parts.pop("source", None) or make_source(options)
         return build_live(options, bridge.on_event, source=LevelSource(source, bridge.on_level),
-                          **parts)
+                          on_announce=bridge.on_announce, **parts)
 
     return build

@@ -4,6 +4,8 @@ Bridge; everything slow happens on the core's threads."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
@@ -22,6 +24,9 @@ from app.gui.bridge import Bridge
 from app.gui.history import HistoryEntry, HistoryStore
 from app.gui.widgets import ErrorBanner, HistoryView, LevelMeter, PttButton, StateIndicator
 from app.listener.machine import Mode
+
+if TYPE_CHECKING:
+    from app.gui.tray import Tray
 
 MODES = [(Mode.PTT, "按键说话"), (Mode.WAKE, "唤醒词")]
 
@@ -48,6 +53,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("灵音 Lingyin")
         self.resize(760, 560)
         self._space_down = False
+        self._ptt_latched = False  # push-to-talk held down by `lingyin ptt`
+        self._quitting = False
+        self.tray: Tray | None = None
         self._build(mode)
         self._connect()
         for entry in history.entries:
@@ -117,6 +125,7 @@ class MainWindow(QMainWindow):
         b.heard.connect(lambda text: self.partial.setText(f"听到：{text}" if text else ""))
         b.turn.connect(self._turn)
         b.error.connect(self.show_error)
+        b.announced.connect(lambda text: self.partial.setText(f"⏰ {text}"))
         b.level.connect(self.meter.set_rms)
         b.stopped.connect(lambda: self.state_light.set_state("stopped"))
         self.ptt.pressed.connect(b.press)
@@ -195,9 +204,52 @@ class MainWindow(QMainWindow):
         return not isinstance(watched, typing) and not isinstance(QApplication.focusWidget(),
                                                                    typing)
 
+    # ---- the outside world: a second `lingyin`, `lingyin ptt`, the tray --------------------
+    def remote(self, command: str) -> None:
+        """A command from another `lingyin` process (app/gui/instance.py)."""
+        if command == "show":
+            self.bring_forward()
+        elif command == "ptt":
+            self.toggle_ptt()
+
+    def bring_forward(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def toggle_ptt(self) -> None:
+        """Push-to-talk as a toggle: the first call presses, the next releases."""
+        if not self.ptt.isEnabled() and not self._ptt_latched:
+            return  # the core is not ready yet: nothing to press
+        self._ptt_latched = not self._ptt_latched
+        self.ptt.setDown(self._ptt_latched)
+        if self._ptt_latched:
+            self.bridge.press()
+        else:
+            self.bridge.release()
+
+    def set_tray(self, tray: Tray) -> None:
+        """With a tray, closing the window hides it; quitting is the tray menu's."""
+        self.tray = tray
+        QApplication.setQuitOnLastWindowClosed(False)
+
+    def quit_app(self) -> None:
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.tray is not None and self.tray.available() and not self._quitting:
+            event.ignore()
+            self.hide()
+            self.tray.closed_to_tray()
+            return
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
         self.bridge.shutdown()
         super().closeEvent(event)
+        if self.tray is not None:
+            self.tray.hide()
+            QApplication.quit()  # the last window closing no longer quits by itself

@@ -1,0 +1,162 @@
+"""The grammar editor, offscreen (pytest-qt), on a copy of the default grammar: a broken line is
+named and marked as `lingyin check-grammar` reports it and clears when fixed; "试一句" parses
+against the edited, unsaved grammar; Save writes the file, runs the tests and the app's reload,
+which keeps the old grammar when the new one is broken."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QTextCursor
+from pytestqt.qtbot import QtBot
+
+from app.gui.editor import GrammarEditor
+from app.gui.editor_model import NOT_UNDERSTOOD, OLD_GRAMMAR_KEPT
+from intents.store import GrammarStore, bundled_grammar_dir
+
+GOOD = '      - "<请><把>(音量|声音|音响)<设到>{volume}<尾>"'
+BROKEN = '      - "<请><把>(音量|声音|音响<设到>{volume}<尾>"'
+LINE = 44  # GOOD's line in volume.yaml
+NEW = '      - "喇叭定格在{volume}"'  # a sentence the default grammar does not have
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def grammar(tmp_path: Path) -> Path:
+    folder = tmp_path / "grammar"
+    shutil.copytree(bundled_grammar_dir(), folder)
+    assert (folder / "volume.yaml").read_text(encoding="utf-8").splitlines()[LINE - 1] == GOOD
+    return folder
+
+
+def make_editor(qtbot: QtBot, folder: Path, **kwargs: object) -> GrammarEditor:
+    editor = GrammarEditor(folder, **kwargs)  # type: ignore[arg-type]
+    qtbot.addWidget(editor)
+    editor.show()
+    wait_checked(qtbot, editor)
+    return editor
+
+
+def wait_checked(qtbot: QtBot, editor: GrammarEditor) -> None:
+    """Wait until the text in the box has been validated."""
+    qtbot.waitUntil(lambda: not editor._debounce.isActive() and editor.validation is not None
+                    and not editor.status.text().startswith("正在检查"), timeout=TIMEOUT)
+
+
+def replace_line(editor: GrammarEditor, line: int, text: str) -> None:
+    """Replace a line as typing would (through the editor's cursor)."""
+    block = editor.code.document().findBlockByNumber(line - 1)
+    cursor = QTextCursor(block)
+    cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+    cursor.insertText(text)
+
+
+def insert_line_after(editor: GrammarEditor, line: int, text: str) -> None:
+    block = editor.code.document().findBlockByNumber(line - 1)
+    cursor = QTextCursor(block)
+    cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
+    cursor.insertText("\n" + text)
+
+
+def test_a_broken_line_is_named_and_marked_then_clears(qtbot: QtBot, grammar: Path) -> None:
+    editor = make_editor(qtbot, grammar)
+    assert editor.validation is not None and editor.validation.ok
+    assert editor.problems == () and editor.code.marked_lines() == []
+    on_disk = (grammar / "volume.yaml").read_text(encoding="utf-8")
+
+    editor.open_file("volume.yaml")
+    replace_line(editor, LINE, BROKEN)
+    qtbot.waitUntil(lambda: bool(editor.problems), timeout=TIMEOUT)
+    expected = (f"{grammar}/volume.yaml:{LINE}:16: unbalanced '(': no matching ')' "
+                "(intent volume.set)")  # what `lingyin check-grammar` prints for this folder
+    assert [str(p) for p in editor.problems] == [expected]
+    assert editor.problem_list.lines() == [expected]
+    assert editor.code.marked_lines() == [LINE]
+    assert "1 个问题" in editor.status.text()
+    item = editor.file_list.item(editor.file_list.currentRow())
+    assert item.text() == "volume.yaml *" and item.foreground().color().name() == "#c0392b"
+    assert (grammar / "volume.yaml").read_text(encoding="utf-8") == on_disk  # not saved
+
+    editor.open_file("call.yaml")  # the mark belongs to its file
+    assert editor.code.marked_lines() == []
+    editor.problem_list.itemClicked.emit(editor.problem_list.item(0))  # jump to the problem
+    assert editor.current_file == "volume.yaml"
+    assert editor.code.textCursor().blockNumber() == LINE - 1
+    assert editor.code.marked_lines() == [LINE]
+
+    replace_line(editor, LINE, GOOD)
+    qtbot.waitUntil(lambda: not editor.problems and editor.status.text().startswith("语法正确"),
+                    timeout=TIMEOUT)
+    assert editor.code.marked_lines() == []
+    assert editor.problem_list.count() == 0
+    assert editor.edited() == {}
+    editor.shutdown()
+
+
+def test_try_a_sentence_against_the_unsaved_grammar(qtbot: QtBot, grammar: Path) -> None:
+    editor = make_editor(qtbot, grammar)
+    editor.try_box.setText("把音量调到三十")
+    qtbot.waitUntil(lambda: editor.try_result.text().startswith("volume.set"), timeout=TIMEOUT)
+    assert editor.try_result.text() == "volume.set  volume=30  置信度 1.00"
+
+    editor.try_box.setText("喇叭定格在五十")
+    qtbot.waitUntil(lambda: editor.try_result.text() == NOT_UNDERSTOOD, timeout=TIMEOUT)
+
+    editor.open_file("volume.yaml")
+    insert_line_after(editor, LINE, NEW)  # a new sentence for volume.set, not saved
+    qtbot.waitUntil(lambda: editor.try_result.text().startswith("volume.set"), timeout=TIMEOUT)
+    assert editor.try_result.text().startswith("volume.set  volume=50  置信度")
+    assert NEW not in (grammar / "volume.yaml").read_text(encoding="utf-8")
+
+    replace_line(editor, LINE, BROKEN)  # a broken grammar cannot be tried
+    qtbot.waitUntil(lambda: "语法有错误" in editor.try_result.text(), timeout=TIMEOUT)
+    editor.shutdown()
+
+
+def test_save_a_broken_grammar_keeps_the_old_one(qtbot: QtBot, grammar: Path) -> None:
+    store = GrammarStore(grammar)
+    assert store.reload() == []
+    old = store.grammar
+    calls: list[int] = []
+
+    def on_saved() -> list[str]:
+        calls.append(1)
+        return [str(p) for p in store.reload()]
+
+    editor = make_editor(qtbot, grammar, on_saved=on_saved)
+    editor.open_file("volume.yaml")
+    replace_line(editor, LINE, BROKEN)
+    qtbot.waitUntil(lambda: bool(editor.problems), timeout=TIMEOUT)
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: OLD_GRAMMAR_KEPT in editor.save_status.text(), timeout=TIMEOUT)
+
+    lines = (grammar / "volume.yaml").read_text(encoding="utf-8").splitlines()
+    assert lines[LINE - 1] == BROKEN  # the file was written
+    assert calls == [1]
+    assert store.grammar is old  # the reload kept the old grammar
+    shown = editor.test_list.lines()
+    assert shown == [f"{grammar}/volume.yaml:{LINE}:16: unbalanced '(': no matching ')' "
+                     "(intent volume.set)"]
+    assert editor.save_button.isEnabled()
+    editor.shutdown()
+
+
+def test_save_a_good_grammar_reloads_and_runs_its_tests(qtbot: QtBot, grammar: Path) -> None:
+    store = GrammarStore(grammar)
+    assert store.reload() == []
+    old = store.grammar
+    editor = make_editor(qtbot, grammar,
+                         on_saved=lambda: [str(p) for p in store.reload()])
+    editor.open_file("volume.yaml")
+    insert_line_after(editor, LINE, NEW)
+    wait_checked(qtbot, editor)
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: "全部通过" in editor.save_status.text(), timeout=TIMEOUT)
+    assert OLD_GRAMMAR_KEPT not in editor.save_status.text()
+    assert store.grammar is not old
+    match = store.match("喇叭定格在五十")
+    assert match is not None and match.key == "volume.set" and match.slots == {"volume": 50}
+    assert editor.edited() == {}
+    editor.shutdown()
