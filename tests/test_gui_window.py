@@ -228,3 +228,36 @@ def test_a_broken_grammar_is_shown_with_what_to_do(qtbot, dirs: Path, recognizer
                              source=FileSource("silence", 512, samples=silence(1))))
     qtbot.waitUntil(lambda: window.state_light.state == "failed", timeout=20000)
     assert "broken.yaml" in window.errors.text and "check-grammar" in window.errors.text
+
+
+def test_the_edit_button_opens_the_grammar_in_force_and_saving_reloads_it(  # type: ignore[no-untyped-def]
+        qtbot, dirs: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from intents.store import GrammarStore, bundled_grammar_dir
+
+    folder = tmp_path / "grammar"
+    shutil.copytree(bundled_grammar_dir(), folder)
+    store = GrammarStore(folder)
+    assert store.reload() == []
+    reloads: list[int] = []
+
+    class Understanders:
+        def __init__(self) -> None:
+            self.store = store
+
+        def refresh(self) -> list[object]:
+            reloads.append(1)
+            return list(store.reload())
+
+    live = FakeLive()
+    live.listened = type("Listened", (), {"live": Understanders()})()  # type: ignore[attr-defined]
+    window, _ = open_window(qtbot, HistoryStore(dirs / "h.json"), live)
+    assert window.edit_button.isEnabled()
+    qtbot.mouseClick(window.edit_button, Qt.MouseButton.LeftButton)
+    editor = window._editor
+    qtbot.addWidget(editor)
+    assert editor.isVisible() and editor.folder == folder
+    editor.save()
+    qtbot.waitUntil(lambda: reloads == [1], timeout=30000)
+    editor.shutdown()

@@ -149,6 +149,18 @@ class Bridge(QObject):
         if self._live is not None:
             self._live.listener.mute(on)
 
+    def grammar_store(self) -> Any:
+        """The running grammar's store (its folder and lists), or None before the core is up."""
+        listened = getattr(self._live, "listened", None)
+        live = getattr(listened, "live", None)
+        return getattr(live, "store", None)
+
+    def reload_grammar(self) -> list[str]:
+        """Reload the grammar in force (from the editor's thread); its problems, if any: the
+        old grammar then stays in force."""
+        live = getattr(getattr(self._live, "listened", None), "live", None)
+        return [str(p) for p in live.refresh()] if live is not None else []
+
     def type_text(self, text: str) -> None:
         if self._live is not None and text.strip():
             self._live.service.type_text(text.strip())

@@ -74,11 +74,13 @@ class MainWindow(QMainWindow):
         self.mode_box.setCurrentIndex([m for m, _ in MODES].index(mode))
         self.mute_button = QPushButton("静音")
         self.mute_button.setCheckable(True)
+        self.edit_button = QPushButton("编辑语法")
         top = QHBoxLayout()
         top.addWidget(self.state_light, 1)
         top.addWidget(QLabel("模式"))
         top.addWidget(self.mode_box)
         top.addWidget(self.mute_button)
+        top.addWidget(self.edit_button)
 
         self.meter = LevelMeter()
         self.partial = QLabel("")
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         self.mode_box.currentIndexChanged.connect(
             lambda i: b.set_mode(self.mode_box.itemData(i)))
         self.mute_button.toggled.connect(self._mute)
+        self.edit_button.clicked.connect(self.open_editor)
         self.search.textChanged.connect(self.history_view.apply_filter)
         self.clear_button.clicked.connect(self._clear)
         self.command.returnPressed.connect(self._send)
@@ -140,7 +143,7 @@ class MainWindow(QMainWindow):
 
     # ---- reactions ------------------------------------------------------------------------
     def _set_ready(self, ready: bool) -> None:
-        for widget in (self.ptt, self.mode_box, self.mute_button, self.send):
+        for widget in (self.ptt, self.mode_box, self.mute_button, self.send, self.edit_button):
             widget.setEnabled(ready)
 
     def _failed(self, message: str) -> None:
@@ -161,6 +164,20 @@ class MainWindow(QMainWindow):
     def _mute(self, on: bool) -> None:
         self.mute_button.setText("取消静音" if on else "静音")
         self.bridge.mute(on)
+
+    def open_editor(self) -> None:
+        """The grammar editor on the grammar in force; saving reloads it (the old one stays in
+        force when the new one is broken, and the editor says so)."""
+        from app.gui.editor import GrammarEditor
+
+        store = self.bridge.grammar_store()
+        if store is None:
+            return
+        folder = store.path if store.path.is_dir() else store.path.parent
+        self._editor = GrammarEditor(folder, store.lists_dir, self.bridge.reload_grammar)
+        self._editor.setWindowTitle("灵音 · 编辑语法")
+        self._editor.resize(900, 640)
+        self._editor.show()
 
     def _clear(self) -> None:
         self.history.clear()
