@@ -75,12 +75,14 @@ class MainWindow(QMainWindow):
         self.mute_button = QPushButton("静音")
         self.mute_button.setCheckable(True)
         self.edit_button = QPushButton("编辑语法")
+        self.settings_button = QPushButton("设置")
         top = QHBoxLayout()
         top.addWidget(self.state_light, 1)
         top.addWidget(QLabel("模式"))
         top.addWidget(self.mode_box)
         top.addWidget(self.mute_button)
         top.addWidget(self.edit_button)
+        top.addWidget(self.settings_button)
 
         self.meter = LevelMeter()
         self.partial = QLabel("")
@@ -136,6 +138,7 @@ class MainWindow(QMainWindow):
             lambda i: b.set_mode(self.mode_box.itemData(i)))
         self.mute_button.toggled.connect(self._mute)
         self.edit_button.clicked.connect(self.open_editor)
+        self.settings_button.clicked.connect(self.open_settings)
         self.search.textChanged.connect(self.history_view.apply_filter)
         self.clear_button.clicked.connect(self._clear)
         self.command.returnPressed.connect(self._send)
@@ -178,6 +181,15 @@ class MainWindow(QMainWindow):
         self._editor.setWindowTitle("灵音 · 编辑语法")
         self._editor.resize(900, 640)
         self._editor.show()
+
+    def open_settings(self) -> None:
+        """The settings dialog on the user's settings file; listening settings take effect at
+        the next start (the dialog says so)."""
+        from app.gui.settings import SettingsDialog
+
+        self._settings_dialog = SettingsDialog(parent=self)
+        self._settings_dialog.resize(620, 720)
+        self._settings_dialog.show()
 
     def _clear(self) -> None:
         self.history.clear()
