@@ -9,10 +9,12 @@ Loading the model runs in a worker thread; the listener runs in its own ``thread
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
@@ -22,6 +24,19 @@ from app.listener.events import ListenerEvent
 from app.listener.machine import Mode
 
 log = logging.getLogger("lingyin.gui")
+
+
+@contextlib.contextmanager
+def frozen_afterwards() -> Iterator[None]:
+    """Build the model, grammar graph and tables without the garbage collector, then freeze
+    what was built: millions of long-lived objects that a full collection would otherwise walk
+    (about a second, holding the interpreter lock, which freezes the window)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 class LiveLike(Protocol):
@@ -69,7 +84,8 @@ class Bridge(QObject):
 
     def _load(self, factory: Factory) -> None:
         try:
-            live = factory(self)
+            with frozen_afterwards():
+                live = factory(self)
         except Exception as exc:  # shown in the window with what to do, not only logged
             log.exception("the assistant could not start")
             self.failed.emit(str(exc) or type(exc).__name__)
@@ -159,7 +175,10 @@ class Bridge(QObject):
         """Reload the grammar in force (from the editor's thread); its problems, if any: the
         old grammar then stays in force."""
         live = getattr(getattr(self._live, "listened", None), "live", None)
-        return [str(p) for p in live.refresh()] if live is not None else []
+        if live is None:
+            return []
+        with frozen_afterwards():
+            return [str(p) for p in live.refresh()]
 
     def type_text(self, text: str) -> None:
         if self._live is not None and text.strip():
