@@ -20,12 +20,13 @@ import hashlib
 import os
 import pickle
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from asr import settings
-from asr.graph import ANY, EPS, TokenGraph
+from asr.graph import ANY, EPS, Arc, TokenGraph
 from asr.labels import DigitLabel, IntentLabel, Label, SlotBegin, SlotEnd, SlotValue, TextLabel
 from asr.readings import ReadingError, phrase_units
 from intents.grammar import expand_rules
@@ -264,34 +265,50 @@ def load_or_compile(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Cos
     return graph
 
 
+CHUNK_STATES = 10_000  # states per pickled piece of a cached graph
+
+
 def _read_graph(path: Path, key: str) -> TokenGraph | None:
+    """The cached graph, read piece by piece: one ``pickle.load`` of the whole graph holds the
+    interpreter lock for ~0.4 s and freezes a window drawn by another thread meanwhile."""
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of arc tuples: the collector would triple the time
     try:
         with path.open("rb") as handle:
-            stored = pickle.load(handle)
+            header = pickle.load(handle)
+            if not (isinstance(header, tuple) and len(header) == 4 and header[0] == key):
+                return None
+            _, finals, states, pieces = header
+            arcs: list[list[Arc]] = []
+            for _ in range(pieces):
+                arcs.extend(pickle.load(handle))
+                time.sleep(0)  # let other threads run between the pieces
     except Exception:  # missing, unreadable or corrupt (truncated, garbage, old classes)
         return None
     finally:
         if collecting:
             gc.enable()
-    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key
-            and isinstance(stored[1], TokenGraph)):
+    if len(arcs) != states:
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: pruned last
-    return stored[1]
+    return TokenGraph(arcs, set(finals))
 
 
 def _write_graph(path: Path, key: str, graph: TokenGraph) -> None:
     """Atomically (a temporary file renamed into place); then prune the least recently used."""
     temporary: Path | None = None
+    starts = range(0, len(graph.arcs), CHUNK_STATES)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".graph-",
                                          suffix=".tmp", delete=False) as handle:
             temporary = Path(handle.name)
-            pickle.dump((key, graph), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            header = (key, sorted(graph.finals), len(graph.arcs), len(starts))
+            pickle.dump(header, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in starts:
+                pickle.dump(graph.arcs[start : start + CHUNK_STATES], handle,
+                            protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     except Exception:  # a full disk, a read-only folder, a value that cannot be pickled
         if temporary is not None:
