@@ -40,7 +40,9 @@ class ModelPaths:
         return ModelPaths(*(directory / roles[name] for name in names))
 
 
-def _session(path: Path, threads: int) -> Any:
+def onnx_session(path: Path, threads: int = 1,
+                 reinstall: str = "lingyin models install") -> Any:
+    """An onnxruntime CPU session; a file onnxruntime refuses is reported with the fix."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -51,7 +53,7 @@ def _session(path: Path, threads: int) -> Any:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ModelError(f"cannot load model file {path}: {exc}; the file is corrupt, "
-                         "reinstall it with `lingyin models install`") from exc
+                         f"reinstall it with `{reinstall}`") from exc
 
 
 def _dim(value: object) -> int:
@@ -65,9 +67,9 @@ class TransducerModel:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
         self.paths = paths
-        self._encoder = _session(paths.encoder, threads)
-        self._decoder = _session(paths.decoder, threads)
-        self._joiner = _session(paths.joiner, threads)
+        self._encoder = onnx_session(paths.encoder, threads)
+        self._decoder = onnx_session(paths.decoder, threads)
+        self._joiner = onnx_session(paths.joiner, threads)
         meta = self._encoder.get_modelmeta().custom_metadata_map
         try:
             self.window = int(meta["T"])

@@ -17,26 +17,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from app.commands import options
 from app.listener.events import ListenerEvent
 from app.listener.machine import MachineConfig, Mode
 
 DEFAULT_WAKE = "你好小灵"
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.0 <= value <= 3600.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, got {value:g}")
-    return value
-
-
-def _aggressiveness(text: str) -> int:
-    if text not in ("0", "1", "2", "3"):
-        raise argparse.ArgumentTypeError(f"must be 0, 1, 2 or 3, got {text!r}")
-    return int(text)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,15 +38,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--fast", action="store_true",
                         help="with --input: as fast as it decodes instead of in real time")
     parser.add_argument("--chunk", type=int, default=512, help=argparse.SUPPRESS)
-    parser.add_argument("--follow-up", type=_seconds, default=0.0, metavar="SECONDS",
+    parser.add_argument("--follow-up", type=options.seconds, default=0.0, metavar="SECONDS",
                         help="after every reply, listen this long without the wake word")
     parser.add_argument("--no-speak", action="store_true", help="print replies, do not say them")
     parser.add_argument("--chime", action="store_true", help="a short beep after the wake word")
     parser.add_argument("--grammar", type=Path, help="grammar file or folder")
     parser.add_argument("--lists", type=Path, help="folder of list files")
     parser.add_argument("--vad", choices=("webrtc", "silero"), default="webrtc")
-    parser.add_argument("--vad-aggressiveness", type=_aggressiveness, default=2)
-    parser.add_argument("--hangover", type=_seconds, default=None, metavar="SECONDS",
+    parser.add_argument("--vad-aggressiveness", type=options.aggressiveness, default=2)
+    parser.add_argument("--hangover", type=options.seconds, default=None, metavar="SECONDS",
                         help="end every utterance after this much silence instead of asking "
                              "the grammar whether the command is complete")
     parser.add_argument("--dry-run", action="store_true",
@@ -90,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.fast and args.input is None:
         raise SystemExit("lingyin listen: error: --fast needs --input FILE")
-    options = ListenerOptions(
+    listener_options = ListenerOptions(
         machine=MachineConfig(mode=Mode(args.mode), hold=args.input is not None,
                               follow_up=args.follow_up, chime=args.chime),
         wake=args.wake or ([DEFAULT_WAKE] if args.mode == "wake" else []),
@@ -100,12 +85,12 @@ def run(args: argparse.Namespace) -> int:
         model_dir=args.model_dir)
     show = printer(args.json)
     if args.no_actions:
-        assembled: Any = build_listener(options, show)
+        assembled: Any = build_listener(listener_options, show)
     else:
         from app.assistant.live import build_live
 
         logging.basicConfig(format="lingyin: %(name)s: %(message)s", level=logging.WARNING)
-        assembled = build_live(options, show, dry_run=args.dry_run)
+        assembled = build_live(listener_options, show, dry_run=args.dry_run)
     listener = assembled.listener
     if args.mode == "ptt":
         if args.input is not None:

@@ -52,3 +52,21 @@ def sensitivity(text: str) -> float:
 def add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=threads, default=1, metavar="N",
                         help=f"onnxruntime threads, 1 to {max_threads()} (default 1)")
+
+
+def seconds(text: str) -> float:
+    """A duration in seconds, 0 to an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0.0 <= value <= 3600.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, got {value:g}")
+    return value
+
+
+def aggressiveness(text: str) -> int:
+    """A VAD aggressiveness: 0, 1, 2 or 3."""
+    if text not in ("0", "1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"must be 0, 1, 2 or 3, got {text!r}")
+    return int(text)

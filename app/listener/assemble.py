@@ -119,7 +119,7 @@ def build_listener(options: ListenerOptions, on_event: EventSink, *,
     voice = _speaker(holder, options.speaker) if options.speak else None
     listener = Listener(source, live, make_vad(options.vad, options.vad_aggressiveness),
                         judge=grammar_judge if policy.grammar_aware else fixed_judge,
-                        on_event=on_event, spotter=spotter, voice=voice, to_hanzi=to_hanzi,
+                        on_event=on_event, spotter=spotter, voice=voice,
                         config=config, live_time=options.input is None)
     holder["listener"] = listener
     return Assembled(listener, recognizer, live, voice)

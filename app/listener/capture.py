@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asr.audio import SAMPLE_RATE, AudioChunk
+from asr.audio import AudioChunk
 from intents.compile import TONE_COST
 from intents.completion import Completion, completion
 from intents.speech import SpeechUnderstander, Understanding, UnderstandingStream
@@ -42,15 +42,13 @@ Judge = Callable[[UnderstandingStream, Understanding], Completion]
 
 class CommandCapture:
     def __init__(self, understander: SpeechUnderstander, judge: Judge,
-                 to_hanzi: Callable[[str], str] | None = None, partial_every: float = 0.3) -> None:
+                 partial_every: float = 0.3) -> None:
         self.understander = understander
         self.judge = judge
-        self.to_hanzi = to_hanzi
         self.partial_every = partial_every
         self._audio: list[AudioChunk] = []
         self._stream: UnderstandingStream = understander.stream()
         self._result: Understanding | None = None
-        self._fed = 0.0
         self._since_partial = 0.0
         self._last_partial = ""
 
@@ -64,7 +62,6 @@ class CommandCapture:
         if self._result is not None:  # decided at a pause; more audio only matters on resume
             return None
         self._stream.accept(chunk.samples)
-        self._fed += chunk.seconds
         self._since_partial += chunk.seconds
         if not partial or self._since_partial < self.partial_every:
             return None
@@ -99,9 +96,6 @@ class CommandCapture:
             self._result = self._stream.finish()
         return self._result
 
-    @property
-    def seconds(self) -> float:
-        return sum(len(c.samples) for c in self._audio) / SAMPLE_RATE
 
 
 def grammar_judge(stream: UnderstandingStream, result: Understanding) -> Completion:

@@ -89,7 +89,7 @@ class ListenerConfig:
 class Listener:
     def __init__(self, source: AudioSource, understanders: Understanders, vad: Vad, *,
                  judge: Judge, on_event: EventSink, spotter: KeywordSpotter | None = None,
-                 voice: Voice | None = None, to_hanzi: Callable[[str], str] | None = None,
+                 voice: Voice | None = None,
                  config: ListenerConfig | None = None, live_time: bool = False,
                  decide: Decide | None = None) -> None:
         self.source = source
@@ -106,7 +106,6 @@ class Listener:
         self.on_event = on_event
         self.watcher = WakeWatcher(spotter) if spotter is not None else None
         self.voice = voice
-        self.to_hanzi = to_hanzi
         self.live_time = live_time
         self.decide = decide  # the assistant; None: the intent's reply template is the reply
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
@@ -313,7 +312,7 @@ class Listener:
     def _speech_started(self, event: SpeechStarted) -> None:
         self._emit("speech_start", t=event.t)
         understander = self.understanders.current()
-        self._capture = CommandCapture(understander, self.judge, self.to_hanzi)
+        self._capture = CommandCapture(understander, self.judge)
         self._capture.start(event.audio)
 
     def _paused(self, event: Paused) -> None:

@@ -83,17 +83,9 @@ def _silero_session(path: Path) -> Any:
     if not path.is_file():
         raise ModelError(f"Silero VAD model missing: {path}; run `lingyin models install "
                          "--model silero-vad` (or choose the webrtc VAD)")
-    import onnxruntime as ort
+    from asr.model import onnx_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise ModelError(f"cannot load the Silero VAD model {path}: {exc}; reinstall it with "
-                         "`lingyin models install --model silero-vad`") from exc
+    return onnx_session(path, reinstall="lingyin models install --model silero-vad")
 
 
 class NoiseGate:
@@ -153,7 +145,7 @@ def make_vad(kind: str = "webrtc", aggressiveness: int = 2, model_dir: Path | No
 
         manifest = Manifest.load(SILERO_MODEL)
         directory = model_dir or settings.model_dir(SILERO_MODEL)
-        verify_dir(directory, manifest, checksums=True)
+        verify_dir(directory, manifest, checksums=True, reuse=True)
         # aggressiveness 0..3 maps to probability thresholds 0.35..0.65
         return SileroVad(directory / manifest.roles["model"], 0.35 + 0.1 * aggressiveness)
     raise ValueError(f"unknown VAD {kind!r}: use webrtc or silero")

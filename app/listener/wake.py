@@ -23,10 +23,7 @@ class WakeWatcher:
         if self._stream is None or abs(chunk.timestamp - self._next) > 0.05:
             self._stream, self._offset = self.spotter.stream(), chunk.timestamp
         self._next = end
-        found = [replace(d, start=round(d.start + self._offset, 2),
-                         end=round(d.end + self._offset, 2))
-                 for d in self._stream.accept(chunk.samples)]
-        return [d for d in found if not self._is_echo(d)]
+        return self._heard(self._stream.accept(chunk.samples))
 
     def stop(self) -> None:
         """Spotting pauses (a command is being captured); the next feed starts afresh."""
@@ -35,9 +32,14 @@ class WakeWatcher:
     def finish(self) -> list[Detection]:
         if self._stream is None:
             return []
-        found = [replace(d, start=d.start + self._offset, end=d.end + self._offset)
-                 for d in self._stream.finish()]
+        found = self._heard(self._stream.finish())
         self._stream = None
+        return found
+
+    def _heard(self, detections: list[Detection]) -> list[Detection]:
+        """In the stream's audio time, without Lingyin's own voice."""
+        found = [replace(d, start=round(d.start + self._offset, 2),
+                         end=round(d.end + self._offset, 2)) for d in detections]
         return [d for d in found if not self._is_echo(d)]
 
     def deafen(self, start: float, end: float = float("inf")) -> None:
