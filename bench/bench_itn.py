@@ -5,8 +5,9 @@
 Reads the suites in ``<shared>/data/itn`` (cn2an_itn_zh.tsv, wetextprocessing_itn_zh.tsv). Each
 suite's expected output is rewritten in Lingyin's convention by the mapping of the library that
 wrote it (bench/itn_mapping.py, documented in docs/itn.md); each peer's output is rewritten by its
-own library's mapping, so all three are judged on the same rows in one convention. "Agreed" rows
-are those whose expected output the mapping leaves unchanged (convention-neutral rows).
+own library's mapping, so all three are judged on the same rows in one convention; decimals are
+compared without their trailing zeros (``neutral``: Lingyin keeps spoken precision, cn2an drops
+it). "Agreed" rows are those whose expected output the mapping leaves unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asr import settings
-from bench.itn_mapping import from_cn2an, from_wetext
+from bench.itn_mapping import from_cn2an, from_wetext, neutral
 from intents.itn import normalize
 
 Mapper = Callable[[str, str], str]
@@ -103,7 +104,7 @@ def evaluate(shared: Path, min_seconds: float) -> tuple[list[System], dict[str, 
             wrong = []
             for row, out in zip(rows, outputs, strict=True):
                 written = system.mapper(row.spoken, out) if system.mapper else out
-                if written != row.expected:
+                if neutral(written) != neutral(row.expected):
                     wrong.append((row, written))
             system.errors[suite] = wrong
     return systems, suites

@@ -58,6 +58,20 @@ def expand_big(text: str) -> str:
     return _BIG.sub(one, text)
 
 
+_TRAILING_ZEROS = re.compile(r"(?<![\d.])(\d+)\.(\d*?)0+(?![\d.])")
+
+
+def neutral(text: str) -> str:
+    """``text`` with the precision of decimals dropped (``1.0`` -> ``1``, ``0.50`` -> ``0.5``).
+
+    Lingyin keeps the spoken precision (``一点零`` -> ``1.0``); cn2an drops it. Both sides of a
+    comparison go through this, so a row is judged on its values, not on this convention.
+    """
+    return _TRAILING_ZEROS.sub(
+        lambda m: m.group(1) + ("." + m.group(2) if m.group(2) else ""), text
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # WeTextProcessing -> Lingyin
 

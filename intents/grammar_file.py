@@ -20,7 +20,8 @@ from intents.slots import DigitsSlot, ListSlot, ListValue, RangeSlot, Slot, Wild
 from intents.template import parse_template
 
 TOP_KEYS = ("language", "skip_words", "rules", "slots", "intents")
-INTENT_KEYS = ("domain", "intent", "sentences", "replies", "action", "confirm", "tests", "slots")
+INTENT_KEYS = ("domain", "intent", "sentences", "replies", "action", "confirm", "question",
+               "tests", "slots")
 SLOT_KINDS = ("values", "list", "range", "digits", "wildcard")
 SLOT_OPTIONS = ("step", "unit")
 T = TypeVar("T")
@@ -240,13 +241,16 @@ class FileReader:
         confirm = yn.value(entries["confirm"][1], self.file) if "confirm" in entries else False
         if not isinstance(confirm, bool):
             raise self.fail(entries["confirm"][1], "confirm must be true or false")
+        question = yn.value(entries["question"][1], self.file) if "question" in entries else False
+        if not isinstance(question, bool):
+            raise self.fail(entries["question"][1], "question must be true or false")
         tests = self.tests(entries["tests"][1]) if "tests" in entries else []
         slots = self.slot_defs(entries["slots"][1]) if "slots" in entries else []
         if not sentences:
             raise self.fail(entries["sentences"][1], "an intent needs at least one sentence")
         return Intent(domain, name, tuple(s for s in sentences if s is not None),
                       yn.loc_of(node, self.file), tuple(replies), action, confirm, tuple(tests),
-                      {s.name: s for s in slots}, custom)
+                      {s.name: s for s in slots}, custom, question)
 
     def action(self, node: yn.Node) -> tuple[str, CustomAction | None]:
         """A built-in action name, or a custom action (its name is ``custom.KIND``)."""

@@ -26,19 +26,32 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from intents.engine import Compiler, Context, Parse, Shared, StageIndex, Template, slot_names
 from intents.model import Grammar, Intent
+from intents.sentence_kind import SentenceKind, allows, sentence_kind
 from intents.slot_tables import MODES, SlotTable
 from intents.slot_values import Near
-from intents.slots import ListSlot
+from intents.slots import ListSlot, WildcardSlot
+from intents.template import Literal, RuleRef, walk
 from intents.textnorm import Mapped, fuzzy_text, norm, normalize, pinyin_text, strip_words
 
 BASE = {"text": 1.0, "skip": 0.95, "plain": 0.85, "fuzzy": 0.75, "loose": 0.8}
 WILDCARD = 0.94  # a free-text parse's confidence factor at most
+# below this confidence a command is confirmed before it is performed (你是说…吗？): a list value
+# heard wrongly (loose stage), near-homophones (fuzzy stage), a command found in one clause
+UNSURE_BELOW = 0.8
+# a list value heard wrongly must still be this similar (syllables) to its item: one syllable in
+# three wrong (电脑锁屏 → 那些年) is a different sentence, not a mishearing
+NEAR_MIN = 0.75
+NEAR_SAME = 0.99  # a free-text value that sounds exactly like a list item (near-homophones)
+CLAUSE = re.compile(r"[，,。.!！？?；;、…~～]+")
+CLAUSE_FACTOR = 0.97  # a command found in one clause of several
+MAX_TEXT = 200  # characters: longer input is not one command (and would cost seconds)
 
 
 @dataclass(frozen=True)
@@ -66,10 +79,16 @@ class Match:
     confidence: float
     stage: str
     alternatives: tuple[Candidate, ...] = ()
+    confirm: bool = False  # the intent asks before acting (grammar ``confirm: true``)
 
     @property
     def key(self) -> str:
         return f"{self.domain}.{self.intent}"
+
+    @property
+    def unsure(self) -> bool:
+        """Too little confidence to act without asking (你是说…吗？)."""
+        return self.confidence < UNSURE_BELOW
 
     @property
     def ambiguous(self) -> bool:
@@ -79,7 +98,8 @@ class Match:
     def to_json(self) -> dict[str, object]:
         return {"text": self.text, "domain": self.domain, "intent": self.intent,
                 "slots": self.slots, "confidence": round(self.confidence, 3),
-                "alternatives": [a.to_json() for a in self.alternatives]}
+                "alternatives": [a.to_json() for a in self.alternatives],
+                "stage": self.stage, "confirm": self.confirm or self.unsure}
 
 
 @dataclass
@@ -165,6 +185,7 @@ class Matcher:
         self.stages: dict[str, StageIndex] = {}
         self._slots: dict[str, set[str]] = {}
         self._rule_slots: dict[str, frozenset[str]] = {}
+        self._words: dict[str, str] = {}
 
     def _table(self, intent: Intent, name: str) -> SlotTable:
         slot_def = self.grammar.slot(intent, name)
@@ -210,19 +231,22 @@ class Matcher:
             if isinstance(table.slot_def.slot, ListSlot):
                 table.nearest()
 
-    def candidates(self, text: str) -> tuple[str, list[Candidate]]:
+    def candidates(self, text: str, refused: dict[str, str] | None = None
+                   ) -> tuple[str, list[Candidate]]:
         """The matches of the first stage that has any, best first, and that stage's name.
 
         The ``text`` and ``skip`` stages count as one when the ``text`` stage has only free-text
         parses: a sentence written out in full but for skip words beats free text."""
         variants = _Variants(text, self.skip, self.itn)
+        kind = sentence_kind(text)
+        refused = {} if refused is None else refused
         found: Found = {}
         for mode in MODES:
             for index in range(2):
                 prepared = variants.get(index)
                 if prepared is None:
                     break
-                if self._stage(mode, prepared, found):
+                if self._stage(mode, prepared, found, kind, refused):
                     break
             if self._settled(mode, found):
                 break
@@ -237,8 +261,10 @@ class Matcher:
             return bool(found)
         return any(c.confidence >= BASE["skip"] for c, _ in found.values())
 
-    def _stage(self, mode: str, prepared: Prepared, found: Found) -> bool:
-        """Add the parses of ``mode`` to ``found``; whether there were any."""
+    def _stage(self, mode: str, prepared: Prepared, found: Found, kind: SentenceKind,
+               refused: dict[str, str]) -> bool:
+        """Add the parses of ``mode`` to ``found``; whether there were any. An intent that may
+        not take a sentence of this ``kind`` goes to ``refused`` (intent key → why) instead."""
         ctx = Context(prepared, mode, self.trim_words)
         hit = False
         for template in self._stage_index(mode).candidates(ctx.subject):
@@ -246,6 +272,10 @@ class Matcher:
             if parse is None:
                 continue
             intent = self.grammar.intents[template.intent]
+            why = self.refusal(kind, intent)
+            if why:
+                refused.setdefault(intent.key, why)
+                continue
             candidate = self._candidate(mode, ctx, intent, parse)
             if candidate is None:
                 continue
@@ -262,7 +292,7 @@ class Matcher:
         for key, value in captures:
             if isinstance(value, Near):
                 near = value.resolve(ctx)
-                if near is None:
+                if near is None or near[1] < NEAR_MIN:
                     return None
                 slots[key], score = near[0], score / Near.PENDING * near[1]
             else:
@@ -273,13 +303,101 @@ class Matcher:
         confidence *= 1 - 0.001 / (1 + literal)  # more literal text ranks first
         return Candidate(intent.domain, intent.name, slots, confidence)
 
+    def words(self, intent: Intent) -> str:
+        """The literal text of ``intent``'s sentences and the rules they use, ``|``-joined."""
+        found = self._words.get(intent.key)
+        if found is None:
+            parts: list[str] = []
+            seen: set[str] = set()
+            todo = [t.node for t in intent.sentences]
+            while todo:
+                for node in walk(todo.pop()):
+                    if isinstance(node, Literal):
+                        parts.append(node.text)
+                    elif isinstance(node, RuleRef) and node.name not in seen:
+                        seen.add(node.name)
+                        rule = self.grammar.rules.get(node.name)
+                        if rule is not None:
+                            todo.append(rule.template.node)
+            found = self._words[intent.key] = "|".join(parts) + "|"
+        return found
+
+    def refusal(self, kind: SentenceKind, intent: Intent) -> str:
+        """Why ``intent`` may not take a sentence of ``kind`` ("" when it may)."""
+        if kind.plain:
+            return ""
+        return allows(kind, intent.question, self.words(intent))
+
     def match(self, text: str) -> Match | None:
-        stage, found = self.candidates(text)
+        return self.judge(text)[0]
+
+    def judge(self, text: str) -> tuple[Match | None, str]:
+        """The match, or None and why: ``no_match``, ``low_confidence``, ``question:吗`` (asked
+        as a question, and no question intent matched), ``negation:不要关`` (said not to),
+        ``several_commands`` (two clauses, two different commands).
+
+        A sentence no template matches whole is tried clause by clause (太黑了，开个灯 → 开个灯):
+        the command of the last clause counts when every clause that is one is of the same
+        domain; commands of two domains are refused (one command at a time)."""
+        if len(text) > MAX_TEXT:
+            return None, f"too_long: a command has at most {MAX_TEXT} characters"
+        match, reason = self._judge_whole(text)
+        if match is not None:
+            return match, reason
+        clauses = [c for c in CLAUSE.split(text) if c.strip()]
+        if len(clauses) < 2:
+            return None, reason
+        found = [m for m in (self._judge_whole(c)[0] for c in clauses) if m is not None]
+        if not found:
+            return None, reason
+        if len({m.domain for m in found}) > 1:
+            return None, "several_commands"
+        # the same domain: a reason, then the command (太暗了，把灯调亮点) → the last one
+        best = found[-1]
+        return Match(text, best.domain, best.intent, best.slots, best.confidence * CLAUSE_FACTOR,
+                     best.stage, best.alternatives, best.confirm), ""
+
+    def _judge_whole(self, text: str) -> tuple[Match | None, str]:
+        refused: dict[str, str] = {}
+        stage, found = self.candidates(text, refused)
         if not found or found[0].confidence < self.threshold:
-            return None
+            if found:
+                return None, "low_confidence"
+            return None, next(iter(refused.values()), "no_match")
         top = found[0]
         alternatives = tuple(c for c in found[1:]
                              if c.confidence >= max(top.confidence - self.margin,
                                                     self.threshold))
-        return Match(text, top.domain, top.intent, top.slots, top.confidence, stage,
-                     alternatives)
+        intent = self.grammar.intent(top.key)
+        slots, confidence = top.slots, top.confidence
+        if intent is not None:
+            listed = self._listed_instead(intent, slots)
+            if listed is not None:  # 给张山打电话 → the contact 张三, asked first
+                slots, confidence = listed, min(confidence, UNSURE_BELOW - 0.01)
+        return Match(text, top.domain, top.intent, slots, confidence, stage,
+                     alternatives, intent is not None and intent.confirm), ""
+
+    def _listed_instead(self, intent: Intent, slots: dict[str, object]
+                        ) -> dict[str, object] | None:
+        """``slots`` with a free-text value replaced by the list item it sounds like (the same
+        syllables but for near-homophones: 张山 → 张三), or None when there is none."""
+        for key, value in slots.items():
+            slot_def = self.grammar.slot(intent, key)
+            if slot_def is None or not isinstance(slot_def.slot, WildcardSlot) \
+                    or not isinstance(value, str) or not value:
+                continue
+            heard = Prepared(value, self.skip).fuzzy
+            best: tuple[float, str, object] | None = None
+            for name in self._slot_names(intent):
+                table = self._table(intent, name)
+                if not isinstance(table.slot_def.slot, ListSlot):
+                    continue
+                near = table.nearest().best(heard)
+                if near is not None and near[1] >= NEAR_SAME and (best is None or
+                                                                  near[1] > best[0]):
+                    best = (near[1], name, near[0])
+            if best is not None:
+                out = {k: v for k, v in slots.items() if k != key}
+                out[best[1]] = best[2]
+                return out
+        return None

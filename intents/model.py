@@ -104,6 +104,7 @@ class Intent:
     tests: tuple[TestCase, ...] = ()
     slots: Mapping[str, SlotDef] = field(default_factory=dict)  # slots defined in the intent
     custom: CustomAction | None = None  # a custom action (``action`` is then its ``name``)
+    question: bool = False  # it answers a question: asked sentences (…吗, 是不是…) may match it
 
     @property
     def key(self) -> str:

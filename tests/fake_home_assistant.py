@@ -6,6 +6,10 @@ thread) that speaks the part of the REST API Lingyin uses, over a small in-memor
 for an unknown service or a temperature out of range), ``POST /api/template`` (only the area
 template the client sends). Every request needs ``Authorization: Bearer <token>`` (401 otherwise).
 ``delay`` holds every answer back (a slow server), ``fail`` answers every request with that status.
+``FakeHomeAssistant(more=True)``: a bigger house (``more_house``) with locks, door and window
+sensors, covers with and without positions, a colour light, scenes and a robot vacuum; a lock in
+``jammed`` jams when called. A light refuses colour data it does not support (400), and a cover
+without SET_POSITION refuses ``set_cover_position``.
 """
 
 from __future__ import annotations
@@ -21,12 +25,17 @@ from app.actions.home_assistant import AREA_TEMPLATE
 TOKEN = "test-token"
 
 
-def house() -> dict[str, dict[str, Any]]:
-    def entity(entity_id: str, state: str, **attributes: Any) -> tuple[str, dict[str, Any]]:
-        return entity_id, {"entity_id": entity_id, "state": state, "attributes": attributes,
-                           "last_changed": "2024-05-01T08:00:00+00:00"}
+def entity(entity_id: str, state: str, **attributes: Any) -> tuple[str, dict[str, Any]]:
+    return entity_id, {"entity_id": entity_id, "state": state, "attributes": attributes,
+                       "last_changed": "2024-05-01T08:00:00+00:00"}
 
-    return dict([
+
+def house(more: bool = False) -> dict[str, dict[str, Any]]:
+    return dict([*basic_house(), *(more_house() if more else [])])
+
+
+def basic_house() -> list[tuple[str, dict[str, Any]]]:
+    return [
         entity("light.bedroom", "off", friendly_name="卧室 灯",
                supported_color_modes=["brightness"], brightness=None),
         entity("light.living_room", "on", friendly_name="客厅 灯",
@@ -40,16 +49,60 @@ def house() -> dict[str, dict[str, Any]]:
         entity("switch.study_fan", "off", friendly_name="书房 风扇"),
         entity("cover.bedroom_curtain", "closed", friendly_name="卧室 窗帘", current_position=0),
         entity("sun.sun", "above_horizon", friendly_name="Sun"),
-    ])
+    ]
+
+
+def more_house() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        entity("lock.front_door", "locked", friendly_name="大门", supported_features=0),
+        entity("lock.back_door", "unlocked", friendly_name="后门", supported_features=0),
+        entity("binary_sensor.garage_door", "off", friendly_name="车库门",
+               device_class="garage_door"),
+        entity("binary_sensor.bedroom_window", "on", friendly_name="卧室 窗户",
+               device_class="window"),
+        entity("cover.living_room_curtain", "open", friendly_name="客厅 窗帘", current_position=70,
+               supported_features=15),
+        entity("cover.study_blind", "closed", friendly_name="书房 百叶窗", supported_features=3),
+        entity("cover.garage", "closed", friendly_name="车库门", device_class="garage",
+               supported_features=3),
+        entity("light.living_room_strip", "on", friendly_name="客厅 灯带", brightness=153,
+               supported_color_modes=["rgb"], color_mode="rgb", rgb_color=[255, 255, 255],
+               effect_list=["None", "colorloop"], effect="None"),
+        entity("light.balcony", "off", friendly_name="阳台 灯", supported_color_modes=["onoff"]),
+        entity("scene.movie", "2024-05-01T07:00:00+00:00", friendly_name="Movie Time"),
+        entity("scene.sleep", "2024-05-01T07:00:00+00:00", friendly_name="睡眠模式"),
+        entity("scene.arrive", "2024-05-01T07:00:00+00:00", friendly_name="回家"),
+        entity("vacuum.roborock", "docked", friendly_name="扫地机器人", battery_level=100),
+    ]
 
 
 AREAS = {"light.desk_lamp": "书房"}
+ACTIVATED = "2024-05-01T08:05:00+00:00"  # a scene's state: when it was last turned on
+
+
+def light_colour(attributes: dict[str, Any], data: dict[str, Any]) -> str | None:
+    """Sets a light's colour from ``light.turn_on`` data; what it cannot do, as HA says it."""
+    modes = set(attributes.get("supported_color_modes") or [])
+    if "rgb_color" in data:
+        if not modes & {"hs", "xy", "rgb", "rgbw", "rgbww"}:
+            return "does not support rgb_color"
+        attributes.update(rgb_color=data["rgb_color"], color_mode="rgb")
+    if "color_temp_kelvin" in data:
+        if "color_temp" not in modes:
+            return "does not support color_temp_kelvin"
+        attributes.update(color_temp_kelvin=data["color_temp_kelvin"], color_mode="color_temp")
+    if "effect" in data:
+        if data["effect"] not in (attributes.get("effect_list") or []):
+            return f"does not support effect {data['effect']}"
+        attributes["effect"] = data["effect"]
+    return None
 
 
 class FakeHomeAssistant:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, more: bool = False) -> None:
         self.token = token
-        self.states = house()
+        self.states = house(more)
+        self.jammed: set[str] = set()
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.requests: list[tuple[str, str]] = []
         self.delay = 0.0
@@ -123,6 +176,12 @@ class FakeHomeAssistant:
         kind = entity["entity_id"].partition(".")[0]
         if domain not in (kind, "homeassistant"):
             return f"Entity {entity['entity_id']} does not support {domain}.{service}"
+        if kind in ("lock", "vacuum", "scene") or service == "set_cover_position":
+            return self.apply_more(entity, service, data)
+        if (kind, service) == ("light", "turn_on"):
+            problem = light_colour(attributes, data)
+            if problem:
+                return f"Entity {entity['entity_id']} {problem}"
         if service == "turn_on" and kind == "climate":
             entity["state"] = "cool"
         elif service == "turn_on":
@@ -143,9 +202,29 @@ class FakeHomeAssistant:
         elif (domain, service) in (("cover", "open_cover"), ("cover", "close_cover")):
             opened = service == "open_cover"
             entity["state"] = "open" if opened else "closed"
-            attributes["current_position"] = 100 if opened else 0
+            if "current_position" in attributes or "supported_features" not in attributes:
+                attributes["current_position"] = 100 if opened else 0
         else:
             return f"Service {domain}.{service} not found"
+        return None
+
+    def apply_more(self, entity: dict[str, Any], service: str, data: dict[str, Any]) -> str | None:
+        entity_id, attributes = entity["entity_id"], entity["attributes"]
+        kind = entity_id.partition(".")[0]
+        if kind == "cover":
+            features = attributes.get("supported_features", 4 if "current_position" in attributes
+                                      else 0)
+            if not features & 4:
+                return f"Entity {entity_id} does not support action cover.set_cover_position"
+            attributes["current_position"] = data["position"]
+            entity["state"] = "open" if data["position"] > 0 else "closed"
+            return None
+        states = {("lock", "lock"): "locked", ("lock", "unlock"): "unlocked",
+                  ("vacuum", "start"): "cleaning", ("vacuum", "return_to_base"): "returning",
+                  ("scene", "turn_on"): ACTIVATED}
+        if (kind, service) not in states:
+            return f"Service {kind}.{service} not found"
+        entity["state"] = "jammed" if entity_id in self.jammed else states[kind, service]
         return None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

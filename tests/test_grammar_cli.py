@@ -19,9 +19,22 @@ def test_parse_json(capsys: pytest.CaptureFixture[str]) -> None:
     texts = ["音量调到百分之三十", "今天股市怎么样"]
     assert main(["parse", "--grammar", GRAMMAR, "--json", *texts]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # the contract's keys, and since issue 10 also the stage and whether to confirm first
     assert lines[0] == {"text": "音量调到百分之三十", "domain": "volume", "intent": "set",
-                        "slots": {"volume": 30}, "confidence": 1.0, "alternatives": []}
-    assert lines[1] == {"text": "今天股市怎么样", "rejected": True}
+                        "slots": {"volume": 30}, "confidence": 1.0, "alternatives": [],
+                        "stage": "text", "confirm": False}
+    assert lines[1] == {"text": "今天股市怎么样", "rejected": True, "reason": "no_match"}
+
+
+def test_parse_json_says_why_and_when_to_confirm(capsys: pytest.CaptureFixture[str]) -> None:
+    grammar = str(Path(__file__).parent.parent / "resources" / "grammar" / "zh-CN")
+    texts = ["窗帘关了吗", "不要关灯", "给张山打电话", "提醒我" * 100]
+    assert main(["parse", "--grammar", grammar, "--json", *texts]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["intent"] == "state_query"  # a question is answered, never performed
+    assert lines[1] == {"text": "不要关灯", "rejected": True, "reason": "negation:不要关"}
+    assert lines[2]["slots"] == {"contact": "张三"} and lines[2]["confirm"] is True
+    assert lines[3]["rejected"] and lines[3]["reason"].startswith("too_long")
 
 
 def test_parse_reads_stdin(monkeypatch: pytest.MonkeyPatch,

@@ -10,6 +10,8 @@ import pytest
 from app.cli import main
 from asr import settings
 from intents.itn import (
+    MAX_INPUT_CHARS,
+    ItnInputTooLong,
     normalize,
     parse_date,
     parse_duration,
@@ -137,7 +139,7 @@ def _itn_dir() -> Path:
 
 
 def test_suites_agreed_rows_and_speed() -> None:
-    from bench.itn_mapping import from_cn2an, from_wetext
+    from bench.itn_mapping import from_cn2an, from_wetext, neutral
 
     rows = []
     for name, mapper in (
@@ -149,7 +151,7 @@ def test_suites_agreed_rows_and_speed() -> None:
             mapped = mapper(spoken, expected)
             rows.append((spoken, mapped, mapped == expected))
     agreed = [(s, e) for s, e, ok in rows if ok]
-    right = sum(normalize(s) == e for s, e in agreed)
+    right = sum(neutral(normalize(s)) == neutral(e) for s, e in agreed)
     assert right / len(agreed) >= 0.97, f"{right}/{len(agreed)} agreed rows"
     start = time.perf_counter()
     for _ in range(3):
@@ -199,3 +201,66 @@ def test_random_numeral_soup_never_raises() -> None:
         normalize(text)
         for parse in parsers:
             parse(text)
+
+
+# --- long inputs ------------------------------------------------------------------------------
+
+
+def test_ten_thousand_digits_finish_and_are_right() -> None:
+    spoken = "幺二三四五六七八九零" * 1000
+    start = time.perf_counter()
+    assert normalize(spoken) == "1234567890" * 1000
+    assert time.perf_counter() - start < 20  # a guard only: it takes well under a second
+
+
+def test_ten_thousand_characters_of_repeated_text_finish_and_are_right() -> None:
+    sentence, written = "明天早上八点提醒我开会", "明天8:00提醒我开会"
+    for sep in ("", "，"):
+        spoken = (sentence + sep) * (10_000 // len(sentence + sep))
+        start = time.perf_counter()
+        assert normalize(spoken) == (written + sep) * (10_000 // len(sentence + sep))
+        assert time.perf_counter() - start < 20
+
+
+def test_long_input_time_grows_linearly() -> None:
+    def seconds(n: int) -> float:
+        text = "三百二十一个人一起来了" * n
+        start = time.perf_counter()
+        normalize(text)
+        return time.perf_counter() - start
+
+    seconds(50)
+    small, large = seconds(200), seconds(1600)
+    assert large < 8 * small * 3, f"{small:.3f}s for 2,200 chars, {large:.3f}s for 17,600"
+
+
+def test_input_past_the_bound_is_refused_with_the_bound_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(ItnInputTooLong, match=str(MAX_INPUT_CHARS)):
+        normalize("一" * (MAX_INPUT_CHARS + 1))
+    assert normalize("一" * 10) == "1111111111"
+    assert main(["itn", "一" * (MAX_INPUT_CHARS + 1), "三点半"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "\n3:30\n"
+    assert str(MAX_INPUT_CHARS) in captured.err and "第 1 行" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("八点零五", (8, 5)), ("一点零一", (1, 1)), ("差一刻八点", (7, 45)), ("五点一刻", (5, 15)),
+     ("兩點半", (2, 30)), ("下午三点三刻", (15, 45))],
+)  # fmt: skip
+def test_parse_time_reads_spoken_forms_as_times(text: str, value: tuple[int, int]) -> None:
+    assert parse_time(text) == value
+
+
+def test_slot_parsers_follow_the_new_forms() -> None:
+    assert parse_number("三又五分之一") == 3.2
+    assert parse_number("一点零") == 1.0
+    assert isinstance(parse_number("一点零"), float)
+    assert parse_number("參拾") == 30
+    assert parse_duration("三刻钟") == 2700
+    assert parse_duration("一小时一刻钟") == 4500
+    assert parse_quantity("二十六度半") == (26.5, "度")
+    assert parse_quantity("二两") == (2, "两")

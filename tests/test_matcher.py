@@ -90,7 +90,7 @@ def test_check_grammar_passes_and_reports_failing_tests(tmp_path: Path) -> None:
                     encoding="utf-8")
     problems = check_grammar(load_grammar(tmp_path / "g"))
     assert len(problems) == 1
-    assert problems[0].loc.file.endswith("home.yaml") and problems[0].loc.line == 15
+    assert problems[0].loc.file.endswith("home.yaml") and problems[0].loc.line == 16
     assert "slot city is '上海', expected '广州'" in problems[0].message
     assert problems[0].intent == "weather.query"
 

@@ -21,6 +21,7 @@ class AssistantActions(Actions):
             "assistant.cancel": self._template,
             "assistant.repeat": self._template,
             "assistant.stop": self._stop,
+            "assistant.bye": self._template,
         }
 
     def _template(self, request: ActionRequest) -> ActionResult:

@@ -11,13 +11,16 @@ or 关灯 after 打开卧室灯), else the devices whose state the command would
 only one light is on); still several →
 the reply asks which (``expect_reply``) unless the text says 所有/全部/都. A dry run describes
 the command from its slots and sends nothing at all.
+
+State questions, light colours, cover positions, scenes, locks and robot vacuums live in
+``home_more`` (a mixin of ``HomeActions``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from app.actions.base import ActionRequest, ActionResult, Actions, Handler
 from app.actions.home_assistant import EntityState, HomeAssistantClient, HomeAssistantError
@@ -42,9 +45,12 @@ from app.actions.home_entities import (
     places,
     reading,
     service_for,
+    slot_number,
+    slot_text,
     switched_word,
     target_note,
 )
+from app.actions.home_more import MoreHomeActions
 from app.config import AppSettings
 
 RECENT_SECONDS = 120.0
@@ -60,7 +66,7 @@ class _Stop(Exception):
         self.result = result
 
 
-class HomeActions(Actions):
+class HomeActions(MoreHomeActions, Actions):
     def __init__(self, client: HomeAssistantClient, *, temperature_step: float = 1.0,
                  brightness_step: int = 20, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
@@ -86,7 +92,8 @@ class HomeActions(Actions):
                 "home.light_brighter": lambda r: self.change_brightness(r, True),
                 "home.light_dimmer": lambda r: self.change_brightness(r, False),
                 "home.device_on": lambda r: self.device(r, True),
-                "home.device_off": lambda r: self.device(r, False)}
+                "home.device_off": lambda r: self.device(r, False),
+                **self.more_handlers()}
 
     # -- switching --------------------------------------------------------------------------
     def device(self, request: ActionRequest, on: bool) -> ActionResult:
@@ -287,6 +294,9 @@ class HomeActions(Actions):
             return []
         return [e for e in pool if e.entity_id in last]
 
+    def _fail(self, reply: str, error: str) -> NoReturn:
+        raise _Stop(ActionResult.failed(reply, error))
+
     def _call(self, domain: str, service: str, entities: Sequence[EntityState],
               **data: Any) -> list[EntityState]:
         targets = ids(entities)
@@ -303,25 +313,6 @@ class HomeActions(Actions):
 
 
 # -- small helpers ---------------------------------------------------------------------------
-def slot_text(request: ActionRequest, name: str) -> str | None:
-    value = request.slots.get(name)
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def slot_number(request: ActionRequest, name: str) -> float | None:
-    value = request.slots.get(name)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip().rstrip("%度℃").strip())
-        except ValueError:
-            return None
-    return None
-
-
 def device_kind(request: ActionRequest) -> Kind | None:
     """The ``device`` slot's kind; without one, a device word in the text (拉开窗帘)."""
     device = slot_text(request, "device")

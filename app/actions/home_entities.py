@@ -5,7 +5,7 @@ area (when Home Assistant tells it) and its object id (``light.study_lamp`` → 
 A device kind (灯, 空调, 风扇, 窗帘 …) names the domains such a device may live in and the words
 that name it in Chinese and English; every entity of a kind's own domain counts (any ``light`` is
 a 灯) unless its name says it is another kind of that domain (a ``fan`` named 空气净化器 is
-not a 风扇). A room
+not a 风扇; a ``cover`` named 车库门 is not a 窗帘). A room
 has tiers of words: 主卧 means 主卧 (or ``master bedroom``), and only when no entity says so, a
 plain 卧室. Words of Latin letters match whole words only (``ac`` never inside ``black``).
 """
@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from app.actions.base import ActionRequest
 from app.actions.home_assistant import EntityState
 
 
@@ -55,6 +56,7 @@ KINDS: dict[str, Kind] = {
     "音箱": Kind.of("音箱", "音箱|音响|speaker|sonos", "media_player"),
     "投影仪": Kind.of("投影仪", "投影|projector", f"media_player {SWITCHABLE}"),
     "插座": Kind.of("插座", "插座|插头|plug|socket|outlet", SWITCHABLE),
+    "车库门": Kind.of("车库门", "车库门|garage door", f"cover {SWITCHABLE}"),
 }
 ANY_DEVICE = f"{SWITCHABLE} fan light cover climate media_player humidifier water_heater vacuum"
 
@@ -263,3 +265,161 @@ def one_per_place(entities: Sequence[EntityState], room: str | None) -> dict[str
     for entity in sorted(entities, key=lambda e: e.domain != "sensor"):
         chosen.setdefault(room or place_of(entity), entity)
     return chosen
+
+
+# -- the request's slots ---------------------------------------------------------------------
+def slot_text(request: ActionRequest, name: str) -> str | None:
+    value = request.slots.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def slot_number(request: ActionRequest, name: str) -> float | None:
+    value = request.slots.get(name)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().rstrip("%度℃").strip())
+        except ValueError:
+            return None
+    return None
+
+
+# -- doors, locks, covers --------------------------------------------------------------------
+LOCK_WORDS = frozenset(("门锁", "锁", "门", "智能锁", "房门", "门的锁"))  # any lock
+NAMED_DOORS: dict[str, tuple[str, ...]] = {
+    "大门": ("大门", "正门", "入户门", "front door", "main door", "entrance", "front"),
+    "入户门": ("入户", "大门", "front door", "main door", "entrance", "front"),
+    "前门": ("前门", "front door", "front"),
+    "后门": ("后门", "back door", "rear door", "back", "rear"),
+    "侧门": ("侧门", "side door", "side"),
+}
+CURTAINS = frozenset(("纱帘", "遮光帘", "百叶窗", "卷帘", "窗纱", "布帘"))  # else any 窗帘
+SET_POSITION = 4  # CoverEntityFeature.SET_POSITION
+
+
+def device_class(entity: EntityState) -> str:
+    value = entity.attributes.get("device_class")
+    return value if isinstance(value, str) else ""
+
+
+def sensors(states: Iterable[EntityState], *classes: str) -> list[EntityState]:
+    """Door or window sensors (``binary_sensor``, ``on`` is open) of those device classes."""
+    return [e for e in states if e.domain == "binary_sensor" and device_class(e) in classes]
+
+
+def locks(states: Iterable[EntityState]) -> list[EntityState]:
+    return [e for e in states if e.domain == "lock"]
+
+
+def named(pool: Sequence[EntityState], word: str) -> list[EntityState]:
+    """大门, 后门 …: the entities whose name says so; the only one when none does."""
+    found = [e for e in pool if has_word(text_of(e), NAMED_DOORS.get(word, (word,)))]
+    return found or (list(pool) if len(pool) == 1 else [])
+
+
+def things(states: Sequence[EntityState], word: str) -> list[EntityState]:
+    """What a state question (书房的灯开着吗, 大门锁了吗, 窗户关了没有) asks about."""
+    doors = locks(states) + sensors(states, "door", "garage_door")
+    if word in LOCK_WORDS - {"门"}:
+        return locks(states)
+    if word == "门":
+        return doors
+    if word in NAMED_DOORS:
+        return named(doors, word)
+    if word in ("窗户", "窗"):
+        return sensors(states, "window") + [e for e in states if e.domain == "cover"
+                                            and device_class(e) == "window"]
+    if word == "车库门":
+        return sensors(states, "garage_door") + of_kind(states, KINDS["车库门"])
+    return of_kind(states, kind_of(word))
+
+
+def covers(states: Sequence[EntityState], device: str) -> list[EntityState]:
+    """The covers a word names; 遮光帘 falls back to any 窗帘 when no name says 遮光帘."""
+    found = [e for e in of_kind(states, kind_of(device)) if e.domain == "cover"]
+    if not found and device in CURTAINS:
+        found = [e for e in of_kind(states, KINDS["窗帘"]) if e.domain == "cover"]
+    return found
+
+
+def position(cover: EntityState) -> int:
+    value = cover.number("current_position")
+    return round(value) if value is not None else (100 if is_on(cover) else 0)
+
+
+def can_position(cover: EntityState) -> bool:
+    features = cover.number("supported_features")
+    if features is None:
+        return cover.number("current_position") is not None
+    return bool(int(features) & SET_POSITION)
+
+
+# -- what a state question answers -----------------------------------------------------------
+STATE_WORDS: dict[str, dict[str, str]] = {
+    "lock": {"locked": "已上锁", "unlocked": "没有上锁", "locking": "正在上锁",
+             "unlocking": "正在解锁", "jammed": "卡住了", "open": "开着", "opening": "正在打开"},
+    "vacuum": {"cleaning": "正在清扫", "docked": "在充电座上", "returning": "正在回充电座",
+               "idle": "待机中", "paused": "暂停了", "error": "出错了"},
+    "cover": {"open": "开着", "closed": "关着", "opening": "正在打开", "closing": "正在关闭"},
+    "media_player": {"playing": "正在播放", "paused": "暂停了"},
+}
+HVAC_WORDS = {"cool": "制冷", "heat": "制热", "auto": "自动", "heat_cool": "自动",
+              "dry": "除湿", "fan_only": "送风"}
+
+
+def state_text(entity: EntityState) -> str:
+    """``书房灯开着，亮度60%``, ``大门已上锁``, ``客厅窗帘开着（70%）``, ``扫地机器人正在清扫``."""
+    name, state = display(entity), entity.state
+    if state in ("unavailable", "unknown"):
+        return f"{name}{'现在连不上' if state == 'unavailable' else '状态未知'}"
+    word = STATE_WORDS.get(entity.domain, {}).get(state)
+    if word is None and entity.domain in STATE_WORDS and entity.domain != "media_player":
+        word = f"的状态是{state}"
+    word = word or ("开着" if is_on(entity) else "关着")
+    return f"{name}{word}{state_note(entity)}"
+
+
+def state_note(entity: EntityState) -> str:
+    if entity.domain == "light" and is_on(entity) and entity.number("brightness") is not None:
+        return f"，亮度{brightness_pct(entity)}%"
+    if entity.domain == "cover" and entity.state == "open" and 0 < position(entity) < 100:
+        return f"（{position(entity)}%）"
+    if entity.domain == "climate" and is_on(entity):
+        mode = HVAC_WORDS.get(entity.state, "")
+        target = entity.number("temperature")
+        parts = [p for p in (mode, f"设定{fmt(target)}度" if target is not None else "") if p]
+        return f"（{'，'.join(parts)}）" if parts else ""
+    return ""
+
+
+# -- light colours ---------------------------------------------------------------------------
+COLOUR_MODES = frozenset(("hs", "xy", "rgb", "rgbw", "rgbww"))
+
+
+def colour_modes(light: EntityState) -> frozenset[str] | None:
+    """The light's ``supported_color_modes``; None when the integration does not say."""
+    modes = light.attributes.get("supported_color_modes")
+    return frozenset(str(m) for m in modes) if isinstance(modes, list) and modes else None
+
+
+def can_colour(light: EntityState) -> bool:
+    modes = colour_modes(light)
+    return modes is None or bool(modes & COLOUR_MODES)
+
+
+def can_white(light: EntityState) -> bool:
+    modes = colour_modes(light)
+    return modes is None or "color_temp" in modes
+
+
+def kelvin_for(light: EntityState, kelvin: int) -> int:
+    low = light.number("min_color_temp_kelvin")
+    high = light.number("max_color_temp_kelvin")
+    if low is not None and kelvin < low:
+        return round(low)
+    if high is not None and kelvin > high:
+        return round(high)
+    return kelvin

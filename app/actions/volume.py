@@ -74,12 +74,19 @@ class VolumeActions(Actions):
 
     # -- handlers ---------------------------------------------------------------------------
     def up(self, request: ActionRequest) -> ActionResult:
-        return self._apply(request, self._describe_step(request, self.step),
-                           lambda before: self._step(before, self.step))
+        step = self._step_of(request)
+        return self._apply(request, self._describe_step(request, step),
+                           lambda before: self._step(before, step))
 
     def down(self, request: ActionRequest) -> ActionResult:
-        return self._apply(request, self._describe_step(request, -self.step),
-                           lambda before: self._step(before, -self.step))
+        step = -self._step_of(request)
+        return self._apply(request, self._describe_step(request, step),
+                           lambda before: self._step(before, step))
+
+    def _step_of(self, request: ActionRequest) -> int:
+        """The step said (音量加十, 调高百分之二十), else the configured one."""
+        said = requested_percent(request.slots.get("step"))
+        return clamp(said) if said is not None and said > 0 else self.step
 
     def set(self, request: ActionRequest) -> ActionResult:
         wanted = requested_percent(request.slots.get("volume"))

@@ -55,11 +55,13 @@ class Assistant:
         found = self.match(text)
         if found is None:
             return self.turn(Heard(text, rejected=True))
-        return self.turn(Heard(text, found.domain, found.intent, dict(found.slots)))
+        return self.turn(Heard(text, found.domain, found.intent, dict(found.slots),
+                               unsure=bool(getattr(found, "unsure", False))))
 
     def speech_turn(self, understanding: Any) -> TurnResult:
         u = understanding
-        return self.turn(Heard(u.text, u.domain, u.intent, dict(u.slots), bool(u.rejected)))
+        return self.turn(Heard(u.text, u.domain, u.intent, dict(u.slots), bool(u.rejected),
+                               bool(getattr(u, "unsure", False))))
 
     def turn(self, heard: Heard) -> TurnResult:
         grammar = self.grammar()

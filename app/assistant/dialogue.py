@@ -30,6 +30,7 @@ class Heard:
     intent: str = ""
     slots: Mapping[str, object] = field(default_factory=dict)
     rejected: bool = False
+    unsure: bool = False  # understood with little confidence: ask 你是说…吗？ before acting
 
     @property
     def key(self) -> str:
@@ -59,6 +60,7 @@ class _Pending:
     text: str
     tries: int = 0
     confirmed: bool = False
+    unsure: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ class Dialogue:
         intent = grammar.intent(heard.key) if heard.key else None
         if intent is None:
             return self._say(self.policy.text("not_understood"), False)
-        return self._proceed(_Pending(intent, dict(heard.slots), heard.text))
+        return self._proceed(_Pending(intent, dict(heard.slots), heard.text,
+                                      unsure=heard.unsure and not intent.question))
 
     def _follow_up(self, heard: Heard, grammar: Grammar, words: str,
                    t: float) -> _Pending | None:
@@ -169,7 +172,7 @@ class Dialogue:
                                             for n in required.any_of):
             self._hold(pending, Phase.ASKING)
             return self._say(required.ask, True)
-        if pending.intent.confirm and not pending.confirmed:
+        if (pending.intent.confirm or pending.unsure) and not pending.confirmed:
             self._hold(pending, Phase.CONFIRMING)
             return self._say(self._confirm_question(pending), True)
         self._reset()
@@ -177,6 +180,8 @@ class Dialogue:
                     text=pending.text)
 
     def _confirm_question(self, pending: _Pending) -> str:
+        if pending.unsure and not pending.intent.confirm:
+            return self.policy.text("confirm", text=normalise(pending.text))
         for reply in pending.intent.replies:
             if reply.text.rstrip().endswith(("？", "?")):
                 return reply.render(pending.slots)

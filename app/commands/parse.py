@@ -1,8 +1,10 @@
 """`lingyin parse [--grammar PATH] [--lists DIR] [--json] [TEXT...]`: text → intent and slots.
 
 Without TEXT, each line of standard input is one sentence. ``--json`` prints one object per
-line: ``{"text", "domain", "intent", "slots", "confidence", "alternatives"}`` or
-``{"text", "rejected": true}``.
+line: ``{"text", "domain", "intent", "slots", "confidence", "alternatives", "stage",
+"confirm"}`` (``confirm``: ask before acting — the intent says so, or the confidence is low) or
+``{"text", "rejected": true, "reason"}`` (``no_match``, ``low_confidence``, ``question:吗``,
+``negation:不要关``, ``several_commands``, ``too_long: …``).
 """
 
 from __future__ import annotations
@@ -64,12 +66,13 @@ def _lines(args: argparse.Namespace) -> Iterable[str]:
             yield line
 
 
-def format_match(text: str, match: Match | None, as_json: bool) -> str:
+def format_match(text: str, match: Match | None, as_json: bool, reason: str = "") -> str:
     if as_json:
-        record = match.to_json() if match else {"text": text, "rejected": True}
+        record = match.to_json() if match else {"text": text, "rejected": True,
+                                                "reason": reason or "no_match"}
         return json.dumps(record, ensure_ascii=False)
     if match is None:
-        return f"{text}\t(rejected)"
+        return f"{text}\t(rejected{': ' + reason if reason else ''})"
     slots = json.dumps(match.slots, ensure_ascii=False)
     line = f"{text}\t{match.key}\t{slots}\t{match.confidence:.2f}"
     if match.alternatives:
@@ -83,5 +86,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     matcher = Matcher(grammar)
     for text in _lines(args):
-        print(format_match(text, matcher.match(text), args.json), flush=True)
+        match, reason = matcher.judge(text)
+        print(format_match(text, match, args.json, reason), flush=True)
     return 0

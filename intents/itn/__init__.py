@@ -6,7 +6,7 @@ typed. Conventions are documented in docs/itn.md.
 
 from __future__ import annotations
 
-from intents.itn.normalize import normalize
+from intents.itn.normalize import MAX_INPUT_CHARS, ItnInputTooLong, normalize
 from intents.itn.slots import (
     parse_date,
     parse_duration,
@@ -18,6 +18,8 @@ from intents.itn.slots import (
 )
 
 __all__ = [
+    "MAX_INPUT_CHARS",
+    "ItnInputTooLong",
     "normalize",
     "parse_date",
     "parse_duration",

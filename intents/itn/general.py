@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 
 from intents.itn.chars import CN_NUM, D_PLAIN, RUN, UNIT_RE, D
-from intents.itn.numbers import format_decimal, parse_decimal, parse_int, render_run, tokenize
+from intents.itn.numbers import (
+    format_decimal,
+    parse_decimal,
+    parse_int,
+    parse_whole,
+    render_run,
+    tokenize,
+)
 from intents.itn.rules import Rule
 
 _UNIT_AHEAD = re.compile(rf"(?:{UNIT_RE})")
@@ -51,7 +58,17 @@ def _approx(m: re.Match[str]) -> str:
 # --- halves -----------------------------------------------------------------------------------
 
 _HALF_AFTER_GE = re.compile(rf"({RUN})个半(小时|钟头|月|星期|礼拜|多?月)")
-_HALF_AFTER_UNIT = re.compile(rf"({RUN})(年|天|周|小时|钟头|分钟|斤|公斤|公里|米|岁|倍)半")
+_HALF_AFTER_UNIT = re.compile(
+    rf"({RUN})(年|天|周|小时|钟头|分钟|斤|公斤|千克|克|公里|千米|里|米|岁|倍|度|摄氏度|升|毫升|圈|码)半"
+    rf"(?![{CN_NUM}])"
+)
+_HALF_YUAN = re.compile(rf"({RUN})块半(钱)?(?![{CN_NUM}])")
+# Body and room temperatures with a tenth after 度: 三十六度五 -> 36.5度.
+_DEGREE_TENTH = re.compile(
+    rf"(?<![{CN_NUM}点])({RUN})度([一二三四五六七八九])(?![{CN_NUM}点]|{UNIT_RE})"
+)
+# 零 joining two quantities (一年零三个月, 两小时零五秒) is a word, not a leading zero.
+_UNIT_BEHIND = re.compile(rf"(?:{UNIT_RE})$")
 _HALF_MINUTE = re.compile(rf"({RUN})分半钟?")
 _HEIGHT = re.compile(
     rf"(?<![{CN_NUM}])([一两二三])米([一二三四五六七八九])([零一二三四五六七八九])?"
@@ -59,7 +76,7 @@ _HEIGHT = re.compile(
 )
 _GENERATION = re.compile(rf"(?<![{CN_NUM}])([零一五六七八九])零后")
 _HALF_ALONE = re.compile(
-    rf"(?<![{CN_NUM}个0-9一])半(个)?(小时|钟头|月|天|年|斤|公斤|公里|杯|分钟|场|程)"
+    rf"(?<![{CN_NUM}0-9一])(?<![{CN_NUM}0-9]个)半(个)?(小时|钟头|月|天|年|斤|公斤|公里|杯|分钟|场|程)"
 )
 
 
@@ -71,6 +88,16 @@ def _half(m: re.Match[str]) -> str:
     if unit == "月":
         unit = "个月"
     return f"{format_decimal(value)}.5{unit}"
+
+
+def _half_yuan(m: re.Match[str]) -> str:
+    value = parse_decimal(m.group(1))
+    return m.group() if value is None else f"{format_decimal(value)}.5元"
+
+
+def _degree_tenth(m: re.Match[str]) -> str:
+    value = parse_whole(m.group(1))
+    return m.group() if value is None else f"{value}.{_DIGIT[m.group(2)]}度"
 
 
 def _height(m: re.Match[str]) -> str:
@@ -89,8 +116,9 @@ def _half_alone(m: re.Match[str]) -> str:
 # --- every remaining number -------------------------------------------------------------------
 
 _NUMBER = re.compile(rf"(负的?|零下|正负)?({RUN})")
-_SINGLE = frozenset(D_PLAIN + "十")
+_SINGLE = frozenset(D_PLAIN + "兩十")
 _DIGIT_CHARS = frozenset(D)
+_LIANG_BEFORE = frozenset(D.replace("两", "").replace("兩", "") + "十拾")
 _COPULA = frozenset("是为于加减到成调设")
 _FORMAL = frozenset("壹贰貳叁肆柒捌玖拾")
 _OPS = "加上?|减去?|乘以?|除以|等于|比"
@@ -131,14 +159,43 @@ def _short_allowed(m: re.Match[str], num: str) -> bool:
     return False
 
 
+def _liang(m: re.Match[str], num: str) -> str | None:
+    """两 after a digit or 十: the weight liang (二两 -> 2两, 三十两 -> 30两), or before a
+    classifier the vague "a few" (三两个人), which stays spoken. None when 两 is not last."""
+    if len(num) < 2 or num[-1] != "两" or num[-2] not in _LIANG_BEFORE:
+        return None
+    if _UNIT_AHEAD.match(m.string, m.end()):
+        return m.group()
+    written = render_run(num[:-1])
+    return m.group() if written is None else m.group()[: -len(num)] + written + "两"
+
+
+def _joins_quantities(m: re.Match[str], num: str) -> bool:
+    """零 after one quantity and before another (一年零三个月): a joining word."""
+    start = m.start(2)
+    return (
+        len(num) > 1
+        and num[0] == "零"
+        and num[1] not in "零〇"
+        and not m.group(1)
+        and _UNIT_BEHIND.search(m.string, max(0, start - 4), start) is not None
+        and _UNIT_AHEAD.match(m.string, m.end()) is not None
+    )
+
+
 def _number(m: re.Match[str]) -> str:
     sign, num = m.groups()
     short = len(num) == 1 or (len(num) == 2 and set(num) <= _DIGIT_CHARS)
+    liang = _liang(m, num)
+    if liang is not None:
+        return liang
+    if _joins_quantities(m, num):
+        written = render_run(num[1:])
+        return m.group() if written is None else "零" + written
+    if num[0] in "两兩" and m.start(2) and m.string[m.start(2) - 1].isdigit():
+        return m.group()  # 2两: already written
     if short and not _short_allowed(m, num):
         return m.group()
-    if len(num) >= 2 and num[-1] == "两" and num[-2] in _DIGIT_CHARS and num[-2] != "两":
-        written = render_run(num[:-1])  # 二两: 两 is the weight unit
-        return m.group() if written is None else m.group()[: -len(num)] + written + "两"
     written = render_run(num)
     if written is None:
         return m.group()
@@ -173,6 +230,8 @@ NUMBER_RULES: list[Rule] = [
     (_YI, lambda m: m.group() if (w := render_run(m.group(1) + "亿")) is None else w),
     (_HALF_AFTER_GE, _half),
     (_HALF_AFTER_UNIT, _half),
+    (_HALF_YUAN, _half_yuan),
+    (_DEGREE_TENTH, _degree_tenth),
     (_HALF_MINUTE, lambda m: _half(m) if m.lastindex == 1 else m.group()),
     (_HEIGHT, _height),
     (_GENERATION, lambda m: f"{_DIGIT[m.group(1)]}0后"),

@@ -142,11 +142,16 @@ def format_decimal(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def format_spoken(value: Decimal) -> str:
+    """Digits of a decimal with the precision it was spoken with (``一点零`` -> ``1.0``)."""
+    return format(value, "f")
+
+
 def render_run(run: str) -> str | None:
     """``run`` with every number in it written as digits; None when nothing is a number."""
     if "点" in run or "." in run:
         value = parse_decimal(run)
-        return None if value is None else format_decimal(value)
+        return None if value is None else format_spoken(value)
     toks = tokenize(run)
     if toks is None:
         return None
@@ -190,14 +195,15 @@ def _arabic_scaled(text: str) -> Decimal | None:
     if unit is None:
         return None
     try:
-        return Decimal(text[:-1]) * unit
+        return scaled(Decimal(text[:-1]), unit)
     except InvalidOperation:
         return None
 
 
 def parse_decimal(text: str) -> Decimal | None:
     """The value of ``text`` when all of it is one number, with an optional 点 decimal part
-    and an optional trailing 万/亿 scale after the decimal (``二十点一万``)."""
+    and an optional trailing 万/亿 scale after the decimal (``二十点一万``). The value keeps
+    the spoken precision (``一点零`` is ``Decimal('1.0')``) unless it is scaled."""
     whole, point, frac = text.partition("点")
     if not point:
         return parse_whole(text)
@@ -215,4 +221,13 @@ def parse_decimal(text: str) -> Decimal | None:
             digits.append(c)
         else:
             return None
-    return (int_part + Decimal("0." + "".join(digits))) * scale
+    value = int_part + Decimal("0." + "".join(digits))
+    if scale == 1:
+        return value
+    return scaled(value, scale)
+
+
+def scaled(value: Decimal, scale: int) -> Decimal:
+    """``value * scale`` with no spoken precision left (``2.5`` x 10^4 is ``25000``)."""
+    value *= scale
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()

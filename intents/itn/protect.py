@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from intents.itn.chars import CN_NUM, D
+from intents.itn.chars import CN_NUM, UNIT_RE, D
 
 # Idioms, place names and fixed words containing numerals that must stay as they are.
 _WORD_LIST = """
@@ -30,14 +30,28 @@ _WORD_LIST = """
 礼拜一 礼拜二 礼拜三 礼拜四 礼拜五 礼拜六 礼拜天 礼拜日 第三方 第三者 一元二次 二维码 二手
 二胡 二哥 二姐 三哥 三姐 四季 五官 六一 八路 九州 十月怀胎 三十而立 四十不惑 五十知天命
 五十步笑百步 十万八千里 一刀
+不怕一万 一千零一夜 一年一度 一时半会 一时半刻 十一长假 一部分 十万火急 千钧一发
+百万雄师 十三陵 七十二变 八百里加急 三十六计 十八般武艺
+九九重阳 一百八十度大转弯 十八罗汉 三十六行 七十二行
 """
+# Four-character idioms built from two numerals: 一心一意, 三心二意, 七上八下, 千山万水, 百发百中.
+# The characters between the numerals are not units (三个五个), connectives (三到五, 七加八) or
+# numerals, so the rule leaves counts and arithmetic alone.
+_IDIOM_NUM = "一二三四五六七八九十百千万两"
+_NOT_IDIOM = "到至和与跟或及加减乘除比点分又等是的了个之"
+_IDIOM = (
+    rf"(?<![{CN_NUM}0-9第])[{_IDIOM_NUM}](?![{CN_NUM}{_NOT_IDIOM}]|{UNIT_RE})[\u4e00-\u9fff]"
+    rf"[{_IDIOM_NUM}](?![{CN_NUM}{_NOT_IDIOM}]|{UNIT_RE})[\u4e00-\u9fff](?![{CN_NUM}])"
+)
+# A title in book-title marks is a name: 《一千零一夜》, 《三体》.
+_TITLE = "《[^《》]{0,40}》"
 _WORDS = _WORD_LIST.split()
 
 _FILLER = re.compile("(?:呃|额呃)+啊*|啊+(?=呃)")
 # Approximate numbers with 几 stay spoken: 十几万, 几十万, 二十几.
 _JI = rf"[{CN_NUM}]*几[{CN_NUM}]*(?:分之[{CN_NUM}几]+)?"
 _PROTECT = re.compile(
-    rf"{_JI}|(?<![点{D}十])十分(?![之钟])|一一(?=[\u4e00-\u9fff])(?![{CN_NUM}])|"
+    rf"{_TITLE}|{_IDIOM}|{_JI}|(?<![点{D}十差过])十分(?![之钟])|一一(?=[\u4e00-\u9fff])(?![{CN_NUM}])|"
     rf"(?<![{CN_NUM}分])(?:{'|'.join(sorted(set(_WORDS), key=len, reverse=True))})"
     rf"(?![{CN_NUM}到至]|[点分](?=[{D}十]))"
 )

@@ -21,7 +21,13 @@ from intents.itn.chars import (
     UNIT_RE,
     D,
 )
-from intents.itn.numbers import format_decimal, parse_decimal, parse_whole, render_run
+from intents.itn.numbers import (
+    format_decimal,
+    format_spoken,
+    parse_decimal,
+    parse_whole,
+    render_run,
+)
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
@@ -61,6 +67,8 @@ CODE_RULES: list[Rule] = [
 
 _NB = rf"(?<![{CN_NUM}0-9])"
 _FRACTION = re.compile(rf"{_NB}(负)?({RUN})分之(负)?({RUN})")
+# A mixed number: 三又五分之一 -> 3又1/5 (the whole part and 又 stay visible).
+_MIXED = re.compile(rf"{_NB}(负)?({RUN})又({RUN})分之({RUN})")
 _PERCENT = re.compile(
     rf"{_NB}(负的?|正负)?([百千])分之?(负)?({RUN}|百)"
     rf"(?:([到至])(?:[百千]分之?)?(负)?({RUN}|百))?"
@@ -76,7 +84,15 @@ def _fraction(m: re.Match[str]) -> str:
     if den is None or num is None or den == 0:
         return m.group()
     sign = "-" if m.group(1) or m.group(3) else ""
-    return f"{sign}{format_decimal(num)}/{format_decimal(den)}"
+    return f"{sign}{format_spoken(num)}/{format_spoken(den)}"
+
+
+def _mixed(m: re.Match[str]) -> str:
+    sign, whole, den_text, num_text = m.groups()
+    value, den, num = parse_whole(whole), parse_whole(den_text), parse_whole(num_text)
+    if value is None or den is None or num is None or den == 0:
+        return m.group()
+    return f"{'-' if sign else ''}{value}又{num}/{den}"
 
 
 def _percent(m: re.Match[str]) -> str:
@@ -86,29 +102,38 @@ def _percent(m: re.Match[str]) -> str:
         return m.group()
     mark = "%" if kind == "百" else "‰"
     lead = {"正负": "±"}.get(sign or "", "-" if sign or neg else "")
-    text = f"{lead}{format_decimal(first)}"
+    text = f"{lead}{format_spoken(first)}"
     if to and b:
         second = _value(b)
         if second is None:
             return m.group()
-        text += f"~{'-' if neg2 else ''}{format_decimal(second)}"
+        text += f"~{'-' if neg2 else ''}{format_spoken(second)}"
     return text + mark
 
 
-FRACTION_RULES: list[Rule] = [(_FRACTION, _fraction), (_PERCENT, _percent)]
+FRACTION_RULES: list[Rule] = [(_MIXED, _mixed), (_FRACTION, _fraction), (_PERCENT, _percent)]
 
 # --- times of day -----------------------------------------------------------------------------
 
-_HOUR = "二十[一二三四]?|十[一二三四五六七八九]?|[零一二两三四五六七八九]"
+_HOUR = "二十[一二三四]?|十[一二三四五六七八九]?|[零一二两兩三四五六七八九]"
 _MIN = "[二三四五]十[一二三四五六七八九]?|十[一二三四五六七八九]?|零[一二三四五六七八九]|零零"
 _TIME = re.compile(
     rf"(?<![{CN_NUM}点])({PERIODS})?({_HOUR})点过?"
-    rf"(?:(半)|([一三])刻(?:钟)?|({_MIN})(分(?!之))?|([零一二三四五六七八九两])分(?![之钟]))"
+    rf"(?:(半)|([一二两三])刻(?:钟)?|({_MIN})(分(?!之))?|([零一二三四五六七八九两])分(?![之钟]))"
     rf"(?:({_MIN}|[一二三四五六七八九])秒)?(?![{CN_NUM}])"
 )
+# 差五分三点, 三点差五分, 差一刻八点, 八点差一刻: minutes (or quarters) before the hour.
+_BEFORE = rf"(?:({_MIN}|[一二三四五六七八九两])分(?:钟)?|([一三])刻(?:钟)?)"
 _TIME_TO = re.compile(
-    rf"(?<![{CN_NUM}点])({PERIODS})?(?:差({_MIN}|[一二三四五六七八九两])分(?:钟)?({_HOUR})点"
-    rf"|({_HOUR})点差({_MIN}|[一二三四五六七八九两])分(?:钟)?)(?![{CN_NUM}])"
+    rf"(?<![{CN_NUM}点])({PERIODS})?(?:差{_BEFORE}({_HOUR})点(?:钟)?"
+    rf"|({_HOUR})点(?:钟)?差{_BEFORE})(?![{CN_NUM}])"
+)
+# Words that make 八点零五 a time (without them 一点零五 is the decimal 1.05).
+_TIME_CUE = re.compile(
+    "闹钟|提醒|叫醒|叫我|起床|睡觉|出发|开会|会议|见面|集合|上班|下班|上课|下课|几点|时间|时候|"
+    "准时|航班|登机|起飞|到达|降落|预约|定时|开始|结束|之前|以前|以后|之后|点钟|"
+    "今天|明天|后天|昨天|今早|明早|今晚|明晚|早上|上午|下午|晚上|凌晨|中午|傍晚|"
+    "[点分][零一二三四五六七八九十]+分|[0-9]:[0-9]"
 )
 _HOUR_ONLY = re.compile(rf"({PERIODS})({_HOUR})点(钟)?(?![{D}十半])")
 _UNIT_AHEAD = re.compile(UNIT_RE)
@@ -134,6 +159,11 @@ def _num(text: str) -> int:
     return -1 if value is None else int(value)
 
 
+def _zero_minute_is_time(m: re.Match[str], minute: str) -> bool:
+    """八点零零 is a time; 八点零五 only with a time word nearby (闹钟, 明天, 出发…)."""
+    return minute == "零零" or _TIME_CUE.search(m.string) is not None
+
+
 def _time(m: re.Match[str]) -> str:
     period, h, half, quarter, minute, fen, minute1, sec = m.groups()
     hour = _num(h)
@@ -145,9 +175,10 @@ def _time(m: re.Match[str]) -> str:
         mins = _num(minute or minute1)
     spoken_decimal = not fen and minute and not period
     if spoken_decimal and (
-        (hour == 0 and minute.startswith("零")) or _UNIT_AHEAD.match(m.string, m.end())
+        (minute.startswith("零") and (hour == 0 or not _zero_minute_is_time(m, minute)))
+        or _UNIT_AHEAD.match(m.string, m.end())
     ):
-        return m.group()  # 零点零五, 三点零五米: decimals
+        return m.group()  # 零点零五, 一点零一, 三点零五米: decimals
     if not 0 <= hour <= 24 or not 0 <= mins < 60:
         return m.group()
     text = f"{to_24h(period, hour)}:{mins:02d}"
@@ -157,9 +188,11 @@ def _time(m: re.Match[str]) -> str:
 
 
 def _time_to(m: re.Match[str]) -> str:
-    """差五分三点 / 三点差五分 -> 2:55."""
-    period, before, h1, h2, before2 = m.groups()
-    hour, mins = _num(h1 or h2), _num(before or before2)
+    """差五分三点 / 三点差五分 -> 2:55; 差一刻八点 -> 7:45."""
+    period, before, quarter, h1, h2, before2, quarter2 = m.groups()
+    hour = _num(h1 or h2)
+    q = quarter or quarter2
+    mins = 15 * _num(q) if q else _num(before or before2)
     if not 1 <= hour <= 24 or not 1 <= mins < 60:
         return m.group()
     hour = to_24h(period, hour) - 1

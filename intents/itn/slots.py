@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from intents.itn.chars import RUN
+from intents.itn.chars import CN_NUM, PERIODS, RUN
 from intents.itn.normalize import normalize
 from intents.itn.numbers import parse_decimal
 
@@ -20,6 +20,7 @@ _SIGN = re.compile(r"^(?:负的?|零下|-|−)")
 _ARABIC = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _FRACTION = re.compile(rf"({RUN})分之({RUN})")
 _HALF = re.compile(rf"({RUN})?个?半")
+_MIXED = re.compile(rf"({RUN})又({RUN})分之({RUN})")
 _NUM = r"-?[0-9]+(?:\.[0-9]+)?"
 
 
@@ -39,6 +40,12 @@ def _unsigned(text: str) -> Number | None:
     if m:
         den, num = parse_decimal(m.group(1)), parse_decimal(m.group(2))
         return None if not den or num is None else float(num / den)
+    m = _MIXED.fullmatch(text)
+    if m:
+        whole, den, num = (parse_decimal(g) for g in m.groups())
+        if whole is None or not den or num is None:
+            return None
+        return float(whole + num / den)
     m = _HALF.fullmatch(text)
     if m:
         whole = parse_decimal(m.group(1)) if m.group(1) else Decimal(0)
@@ -48,7 +55,8 @@ def _unsigned(text: str) -> Number | None:
 
 def parse_number(text: str) -> Number | None:
     """``一百二`` -> 120, ``三万五`` -> 35000, ``负三点五`` -> -3.5, ``四分之三`` -> 0.75,
-    ``一个半`` -> 1.5, ``幺二三`` -> 123; None for ``一起``, ``百十一``, ``零点``."""
+    ``一个半`` -> 1.5, ``三又五分之一`` -> 3.2, ``幺二三`` -> 123; None for ``一起``, ``百十一``,
+    ``零点``."""
     text = text.strip().replace(" ", "")
     sign = _SIGN.match(text)
     body = text[sign.end() :] if sign else text
@@ -72,11 +80,15 @@ def parse_percent(text: str) -> Number | None:
 
 _CLOCK = re.compile(r"(?:今早|明早|昨早|今晚|明晚|昨晚)?([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 _HOUR = re.compile(r"([0-9]{1,2})点(?:钟)?(?:整)?")
+_SPOKEN_ZERO_MINUTE = re.compile(rf"(?:{PERIODS})?[{CN_NUM}]{{1,3}}[点點]零[一二三四五六七八九]")
 
 
 def parse_time(text: str) -> tuple[int, int] | None:
     """A time of day as (hour 0-23, minute): ``下午两点十五`` -> (14, 15), ``三点半`` -> (3, 30)."""
-    written = normalize(text.strip())
+    spoken = text.strip()
+    written = normalize(spoken)
+    if _SPOKEN_ZERO_MINUTE.fullmatch(spoken):
+        written = normalize(spoken + "分")  # a time slot: 八点零五 is 8:05, not 8.05
     m = _CLOCK.fullmatch(written)
     if m:
         hour, minute = int(m.group(1)), int(m.group(2))
@@ -100,10 +112,19 @@ _DURATION_PART = re.compile(
 )
 
 
+# Quarter hours stay spoken in free text (一刻钟 is a word); here they are 15 minutes each.
+_QUARTERS = re.compile(r"([一二两三四1-4])刻钟")
+_QUARTER_COUNT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4}
+
+
 def parse_duration(text: str) -> float | None:
     """A duration in seconds: ``五分钟三十秒`` -> 330.0, ``一个半小时`` -> 5400.0,
-    ``半小时`` -> 1800.0. Months count as 30 days."""
-    written = normalize(text.strip()).replace(" ", "")
+    ``半小时`` -> 1800.0, ``三刻钟`` -> 2700.0. Months count as 30 days."""
+    spoken = _QUARTERS.sub(
+        lambda m: f"{15 * _QUARTER_COUNT.get(m.group(1), 0) or 15 * int(m.group(1))}分钟",
+        text.strip(),
+    )
+    written = normalize(spoken).replace(" ", "")
     total, pos = 0.0, 0
     while pos < len(written):
         m = _DURATION_PART.match(written, pos)

@@ -1,0 +1,85 @@
+"""The default grammar on Lingyin's own phrasing sets (tests/data/phrasings/): coverage floors and
+the sentences that must never perform an action. Figures: bench/bench_phrasing.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.phrasings import PHRASINGS, load_commands, load_never, score_commands, score_never
+from intents.grammar import load_grammar
+from intents.matcher import Matcher
+from intents.sentence_kind import sentence_kind
+
+GRAMMAR = Path(__file__).parent.parent / "resources" / "grammar" / "zh-CN"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(load_grammar(GRAMMAR))
+
+
+@pytest.mark.parametrize("name", ["commands", "blind"])
+def test_coverage_floor(matcher: Matcher, name: str) -> None:
+    cases = load_commands(PHRASINGS / f"{name}.yaml")
+    assert len(cases) > 200
+    score = score_commands(matcher, cases)
+    misses = "\n".join(f"{c.intent} {c.text} → {why}" for c, why in score.misses)
+    assert score.rate >= 0.95, misses
+
+
+@pytest.mark.parametrize("name", ["never.yaml", "blind_never.yaml"])
+def test_questions_negations_and_other_domains_never_perform(matcher: Matcher,
+                                                             name: str) -> None:
+    never = load_never(PHRASINGS / name)
+    assert {"questions", "negations", "other"} <= set(never)
+    bad = score_never(matcher, never)
+    assert bad == {group: [] for group in never}
+
+
+@pytest.mark.parametrize("text, question, negation", [
+    ("窗帘关了吗", "吗", ""),
+    ("你可以帮我打开卧室的灯吗", "", ""),  # a polite request
+    ("开一下灯好吗", "", ""),
+    ("能不能开灯", "", ""),
+    ("空调开没开", "开没开", ""),
+    ("门锁上了没有", "没有", ""),
+    ("电视是不是开着", "是不是", ""),
+    ("随便放点什么", "", ""),
+    ("不要关灯", "", "不要关"),
+    ("先别放了", "", "别放"),
+    ("今天要不要带伞", "", ""),  # a choice question, not a negation
+    ("换个别的歌", "", ""),
+])
+def test_sentence_kind(text: str, question: str, negation: str) -> None:
+    kind = sentence_kind(text)
+    assert (kind.question, kind.negation) == (question, negation)
+
+
+def test_a_negation_the_intent_itself_says_is_allowed(matcher: Matcher) -> None:
+    assert matcher.match("别放了").key == "media.pause"  # type: ignore[union-attr]
+    assert matcher.match("不用了").key == "assistant.cancel"  # type: ignore[union-attr]
+    assert matcher.judge("不要关灯") == (None, "negation:不要关")
+
+
+def test_one_clause_is_the_command(matcher: Matcher) -> None:
+    match = matcher.match("太黑了，开个灯")
+    assert match is not None and match.key == "home.light_on"
+    assert matcher.judge("开灯，放首歌") == (None, "several_commands")
+
+
+def test_a_free_text_name_that_sounds_like_a_contact_is_the_contact(matcher: Matcher) -> None:
+    match = matcher.match("给张山打电话")
+    assert match is not None and match.slots == {"contact": "张三"} and match.unsure
+
+
+def test_a_near_miss_list_value_does_not_cross_to_another_action(matcher: Matcher) -> None:
+    match = matcher.match("取消卧室计时器")
+    assert match is not None and match.key == "timer.cancel"
+    assert matcher.match("电脑锁屏").key == "system.lock"  # type: ignore[union-attr]
+
+
+def test_long_input_is_refused_quickly(matcher: Matcher) -> None:
+    match, reason = matcher.judge("提醒我" * 3400)
+    assert match is None and reason.startswith("too_long")
