@@ -27,6 +27,8 @@ class AppSettings:
     vad_aggressiveness: int = 2
     follow_up: float = 0.0
     chime: bool = True
+    hotkey: str = "Ctrl+Alt+Space"  # the global push-to-talk key (app/gui/hotkey.py)
+    ptt_toggle: bool = False  # push-to-talk: False hold to talk, True press to start and to stop
     # speaking
     speak: bool = True
     voice: str | None = None
@@ -41,6 +43,9 @@ class AppSettings:
     call_command: list[str] | None = None  # e.g. ["linphone", "--call", "{uri}"]; None: system
     music_folder: str | None = None
     volume_step: int = 10
+    # the model and the desktop session (the settings dialog)
+    model_folder: str | None = None  # None: the installed model in the user data dir
+    start_at_login: bool = False  # an XDG autostart entry (app/gui/autostart.py)
 
     @property
     def resolved_weather_url(self) -> str:

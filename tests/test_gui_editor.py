@@ -1,7 +1,9 @@
 """The grammar editor, offscreen (pytest-qt), on a copy of the default grammar: a broken line is
 named and marked as `lingyin check-grammar` reports it and clears when fixed; "试一句" parses
 against the edited, unsaved grammar; Save writes the file, runs the tests and the app's reload,
-which keeps the old grammar when the new one is broken."""
+which keeps the old grammar when the new one is broken; "说一句" understands a dev recording
+(through a FileSource in place of the microphone) against the unsaved grammar, and says so
+when there is no microphone."""
 
 from __future__ import annotations
 
@@ -14,13 +16,29 @@ from pytestqt.qtbot import QtBot
 
 from app.gui.editor import GrammarEditor
 from app.gui.editor_model import NOT_UNDERSTOOD, OLD_GRAMMAR_KEPT
+from app.gui.say_it import SpeechModels
+from app.listener.sources import DeviceError, FileSource
+from asr.audio import AudioChunk
+from asr.recognizer import Recognizer
+from intents.speech import ToHanzi
 from intents.store import GrammarStore, bundled_grammar_dir
 
-GOOD = '      - "<请><把>(音量|声音|音响)<设到>{volume}<尾>"'
-BROKEN = '      - "<请><把>(音量|声音|音响<设到>{volume}<尾>"'
-LINE = 44  # GOOD's line in volume.yaml
+
+def line_after(file: str, marker: str, offset: int) -> tuple[int, str]:
+    """(line number, text) of the line ``offset`` lines below ``marker`` in a bundled file (the
+    default grammar grows: the tests find their lines rather than hard-coding them)."""
+    lines = (bundled_grammar_dir() / file).read_text(encoding="utf-8").splitlines()
+    number = lines.index(marker) + 1 + offset
+    return number, lines[number - 1]
+
+
+LINE, GOOD = line_after("volume.yaml", "    intent: set", 2)  # volume.set's first sentence
+assert GOOD.startswith('      - "<请><把>(') and ")" in GOOD, GOOD
+BROKEN = GOOD.replace(")", "", 1)  # its first group left open
+COL = GOOD.index("(") + 1
 NEW = '      - "喇叭定格在{volume}"'  # a sentence the default grammar does not have
 TIMEOUT = 30_000
+INTENT_LINE, _ = line_after("home.yaml", "    intent: set_temperature", 0)
 
 
 @pytest.fixture
@@ -69,7 +87,7 @@ def test_a_broken_line_is_named_and_marked_then_clears(qtbot: QtBot, grammar: Pa
     editor.open_file("volume.yaml")
     replace_line(editor, LINE, BROKEN)
     qtbot.waitUntil(lambda: bool(editor.problems), timeout=TIMEOUT)
-    expected = (f"{grammar}/volume.yaml:{LINE}:16: unbalanced '(': no matching ')' "
+    expected = (f"{grammar}/volume.yaml:{LINE}:{COL}: unbalanced '(': no matching ')' "
                 "(intent volume.set)")  # what `lingyin check-grammar` prints for this folder
     assert [str(p) for p in editor.problems] == [expected]
     assert editor.problem_list.lines() == [expected]
@@ -137,7 +155,7 @@ def test_save_a_broken_grammar_keeps_the_old_one(qtbot: QtBot, grammar: Path) ->
     assert calls == [1]
     assert store.grammar is old  # the reload kept the old grammar
     shown = editor.test_list.lines()
-    assert shown == [f"{grammar}/volume.yaml:{LINE}:16: unbalanced '(': no matching ')' "
+    assert shown == [f"{grammar}/volume.yaml:{LINE}:{COL}: unbalanced '(': no matching ')' "
                      "(intent volume.set)"]
     assert editor.save_button.isEnabled()
     editor.shutdown()
@@ -159,4 +177,65 @@ def test_save_a_good_grammar_reloads_and_runs_its_tests(qtbot: QtBot, grammar: P
     match = store.match("喇叭定格在五十")
     assert match is not None and match.key == "volume.set" and match.slots == {"volume": 50}
     assert editor.edited() == {}
+    editor.shutdown()
+
+
+class NoMicrophone:
+    """An audio source whose device cannot be opened, as when no microphone is plugged in."""
+
+    name = "no microphone"
+    finished = False
+
+    def open(self) -> None:
+        raise DeviceError("no input device found (plug in a microphone)")
+
+    def read(self, timeout: float) -> AudioChunk | None:
+        raise DeviceError("not open")
+
+    def close(self) -> None:
+        pass
+
+    def take_overflows(self) -> int:
+        return 0
+
+
+def test_say_it_understands_a_recording_against_the_unsaved_grammar(  # type: ignore[no-untyped-def]
+        qtbot: QtBot, grammar: Path, clip, recognizer: Recognizer, to_hanzi: ToHanzi) -> None:
+    loads: list[int] = []
+
+    def loader() -> tuple[Recognizer, ToHanzi]:
+        loads.append(1)
+        return recognizer, to_hanzi
+
+    recording = clip("W0001")  # 设定二十九度, the dev speaker
+    editor = make_editor(qtbot, grammar, speech_models=SpeechModels(loader),
+                         audio_source=lambda: FileSource(recording, fast=True))
+    editor.open_file("home.yaml")
+    lines = editor.text_of("home.yaml").splitlines()
+    assert lines[INTENT_LINE - 1] == "    intent: set_temperature"
+    replace_line(editor, INTENT_LINE, "    intent: set_warmth")  # renamed, not saved
+    wait_checked(qtbot, editor)
+    editor.say_button.click()
+    assert not editor.say_button.isEnabled(), editor.say_result.text()
+    qtbot.waitUntil(lambda: editor.say_button.isEnabled(), timeout=120_000)
+    assert editor.say_result.text().startswith("听到“"), editor.say_result.text()
+    assert "→ home.set_warmth  temperature=29  置信度" in editor.say_result.text()
+    assert "set_warmth" not in (grammar / "home.yaml").read_text(encoding="utf-8")
+
+    editor.say_button.click()  # again: the model is loaded once and reused
+    qtbot.waitUntil(lambda: editor.say_button.isEnabled(), timeout=120_000)
+    assert "home.set_warmth" in editor.say_result.text()
+    assert loads == [1]
+    editor.shutdown()
+
+
+def test_say_it_without_a_microphone_says_so(qtbot: QtBot, grammar: Path,
+                                             recognizer: Recognizer, to_hanzi: ToHanzi) -> None:
+    editor = make_editor(qtbot, grammar, audio_source=NoMicrophone,
+                         speech_models=SpeechModels(lambda: (recognizer, to_hanzi)))
+    editor.say_button.click()
+    qtbot.waitUntil(lambda: editor.say_button.isEnabled(), timeout=120_000)
+    text = editor.say_result.text()
+    assert text.startswith("无法使用麦克风：no input device found"), text
+    assert "请接上麦克风" in text
     editor.shutdown()

@@ -261,3 +261,201 @@ def test_the_edit_button_opens_the_grammar_in_force_and_saving_reloads_it(  # ty
     editor.save()
     qtbot.waitUntil(lambda: reloads == [1], timeout=30000)
     editor.shutdown()
+
+
+# ---- push-to-talk held or toggled; the global hotkey -----------------------------------------
+class FakeHotkey:
+    name = "fake"
+
+    def __init__(self, holds: bool = True) -> None:
+        self.holds = holds
+        self.sink: Any = None
+        self.stopped = False
+
+    def start(self, sink: Any) -> None:
+        self.sink = sink
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_toggle_push_to_talk_is_remembered_and_used_by_button_and_space(  # type: ignore[no-untyped-def]
+        qtbot, dirs: Path) -> None:
+    from app.config import load_settings
+
+    live = FakeLive()
+    window, _ = open_window(qtbot, HistoryStore(dirs / "h.json"), live)
+    assert window.ptt_style.currentText() == "按住说话" and not window.ptt_toggle
+    window.ptt_style.setCurrentIndex(1)
+    assert window.ptt_style.currentText() == "按一下开始、再按结束"
+    assert load_settings().ptt_toggle  # saved in the user's settings file
+    qtbot.mouseClick(window.ptt, Qt.MouseButton.LeftButton)
+    assert live.listener.calls == [("press", None)] and window.ptt.isDown()
+    assert "再按一下结束" in window.ptt.text()
+    qtbot.mouseClick(window.ptt, Qt.MouseButton.LeftButton)
+    assert live.listener.calls == [("press", None), ("release", None)]
+    assert not window.ptt.isDown()
+    live.listener.calls.clear()
+    window.history_view.setFocus()
+    for _ in range(2):  # Space: press starts, the next press ends; releases do nothing
+        qtbot.keyPress(window.history_view, Qt.Key.Key_Space)
+        qtbot.keyRelease(window.history_view, Qt.Key.Key_Space)
+    assert live.listener.calls == [("press", None), ("release", None)]
+    window.close()
+
+    again, _ = open_window(qtbot, HistoryStore(dirs / "h.json"), FakeLive())
+    assert again.ptt_toggle and again.ptt.text().startswith("按一下开始说话")
+    again.close()
+
+
+def test_the_global_hotkey_holds_or_toggles(qtbot, dirs: Path) -> None:  # type: ignore[no-untyped-def]
+    live = FakeLive()
+    window, _ = open_window(qtbot, HistoryStore(dirs / "h.json"), live)
+    hotkey = FakeHotkey(holds=True)
+    window.start_hotkey(hotkey)
+    assert hotkey.sink is window.hotkey_relay and "全局快捷键" in window.hotkey_label.text()
+    sink: Any = hotkey.sink
+    in_thread(sink.key_pressed)  # backends report from their own threads
+    qtbot.waitUntil(lambda: live.listener.calls == [("press", None)], timeout=2000)
+    in_thread(sink.key_released)
+    qtbot.waitUntil(lambda: len(live.listener.calls) == 2, timeout=2000)
+    assert live.listener.calls[-1] == ("release", None)
+
+    window.ptt_style.setCurrentIndex(1)  # toggle: releases are ignored
+    live.listener.calls.clear()
+    for report in (sink.key_pressed, sink.key_released) * 2:
+        in_thread(report)
+    qtbot.waitUntil(lambda: len(live.listener.calls) == 2, timeout=2000)
+    assert live.listener.calls == [("press", None), ("release", None)]
+
+    window.ptt_style.setCurrentIndex(0)
+    presses_only = FakeHotkey(holds=False)  # Windows: a press toggles even in hold mode
+    window.start_hotkey(presses_only)
+    assert hotkey.stopped
+    live.listener.calls.clear()
+    in_thread(presses_only.sink.key_pressed)
+    in_thread(presses_only.sink.key_pressed)
+    qtbot.waitUntil(lambda: len(live.listener.calls) == 2, timeout=2000)
+    assert live.listener.calls == [("press", None), ("release", None)]
+    window.close()
+    assert presses_only.stopped
+
+
+def test_an_unavailable_hotkey_is_explained_once(qtbot, dirs: Path) -> None:  # type: ignore[no-untyped-def]
+    window, _ = open_window(qtbot, HistoryStore(dirs / "h.json"), FakeLive())
+    window.start_hotkey(None, "这个桌面环境不支持全局快捷键")
+    assert window.info.isVisible() and "lingyin ptt" in window.info.text
+    assert "不支持全局快捷键" in window.info.text
+    assert window.hotkey_label.text() == "全局快捷键不可用"
+    window.close()
+    again, _ = open_window(qtbot, HistoryStore(dirs / "h.json"), FakeLive())
+    again.start_hotkey(None, "这个桌面环境不支持全局快捷键")
+    assert not again.info.isVisible() and "lingyin ptt" in again.hotkey_label.toolTip()
+    hotkey = FakeHotkey()
+    again.start_hotkey(hotkey)
+    in_thread(lambda: hotkey.sink.unavailable("Ctrl+Alt+Space 已被别的程序占用"))  # a new reason
+    qtbot.waitUntil(lambda: again.info.isVisible(), timeout=2000)
+    assert "已被别的程序占用" in again.info.text and hotkey.stopped and again.hotkey is None
+    again.close()
+
+
+def test_a_bad_hotkey_in_the_settings_is_explained(qtbot, dirs: Path) -> None:  # type: ignore[no-untyped-def]
+    bridge = Bridge()
+    window = MainWindow(bridge, HistoryStore(dirs / "h.json"),
+                        settings=AppSettings(hotkey="Ctrl+Banana"))
+    qtbot.addWidget(window)
+    window.show()
+    window.start_hotkey()
+    assert window.info.isVisible() and "banana" in window.info.text
+    window.close()
+
+
+# ---- timers going off, in the history --------------------------------------------------------
+def test_a_timer_going_off_is_kept_in_the_history(qtbot, dirs: Path) -> None:  # type: ignore[no-untyped-def]
+    path = dirs / "data" / "history.json"
+    live = FakeLive()
+    window, bridge = open_window(qtbot, HistoryStore(path), live)
+    in_thread(lambda: bridge.on_announce("3分钟的计时到了"))  # as app.assistant.live calls it
+    qtbot.waitUntil(lambda: len(window.history_view.entries()) == 1, timeout=3000)
+    entry = window.history_view.entries()[0]
+    assert entry.kind == "announce" and entry.reply == "3分钟的计时到了"
+    assert entry.meaning == "提醒" and "⏰" in entry.text and entry.time > 0
+    assert "3分钟的计时到了" in window.partial.text()
+    window.close()
+    again, _ = open_window(qtbot, HistoryStore(path))
+    assert again.history_view.entries() == [entry]
+    again.search.setText("计时")
+    assert again.history_view.entries(visible_only=True) == [entry]
+
+
+# ---- the core's English messages, explained in Chinese ---------------------------------------
+@pytest.mark.parametrize(("message", "summary", "advice", "detail"), [
+    ("model file missing: /d/models/zh/encoder.int8.onnx; run `lingyin models install` (or "
+     "`lingyin models install --from DIR`) for zh", "语音模型没有安装", "lingyin models install",
+     "encoder.int8.onnx"),
+    ("model file is corrupt (sha256 mismatch): /d/joiner.onnx; run `lingyin models install` "
+     "for zh", "语音模型文件已损坏", "重新安装", "joiner.onnx"),
+    ("cannot load model file /d/decoder.onnx: INVALID_PROTOBUF; the file is corrupt, reinstall "
+     "it with `lingyin models install`", "已损坏", "lingyin models install", "decoder.onnx"),
+    ("Silero VAD model missing: /d/silero_vad.onnx; run `lingyin models install --model "
+     "silero-vad`", "Silero 语音检测模型没有安装", "lingyin models install", "silero_vad.onnx"),
+    ("no microphone found: connect one (or check the audio server) and Lingyin will pick it "
+     "up; `lingyin devices` lists what it sees", "没有找到麦克风", "lingyin devices", "no mic"),
+    ("the microphone 'USB Mic' stopped (unplugged or taken away?); Lingyin keeps trying",
+     "麦克风“USB Mic”没有声音了", "自动重试", "USB Mic"),
+    ("cannot open the microphone 'Blue Yeti' (Invalid sample rate); check that no other "
+     "program holds it exclusively", "无法打开麦克风“Blue Yeti”", "别的程序", "Invalid"),
+    ("no input device 'Webcam'; available: default, pulse. Pick one with --device",
+     "输入设备不存在", "设置", "Webcam"),
+    ("the grammar at /c/grammar has errors: /c/grammar/timer.yaml:12:5: unknown list 'x' "
+     "(intent timer.set); fix them or run `lingyin check-grammar`",
+     "语法文件 timer.yaml 第 12 行有错", "lingyin check-grammar", "unknown list"),
+    ("the grammar at /c/my grammar cannot be used:\n/c/my grammar/home.yaml:185:5: no action "
+     "called 'home.scene' (intent home.scene)\n/c/my grammar/home.yaml:205:5: no action called "
+     "'home.lock'\nfix it, or run `lingyin check-grammar`",
+     "语法文件 home.yaml 第 185 行有错（共 2 处）", "check-grammar", "home.lock"),
+    ("grammar not reloaded: /c/grammar/home.yaml:3:1: YAML: mapping values are not allowed",
+     "仍在使用原来的语法", "自动重新加载", "home.yaml:3:1"),
+    ("https://api.open-meteo.com/v1/forecast: [Errno -3] Temporary failure in name resolution",
+     "天气服务连不上", "检查网络", "open-meteo"),
+    ("GET http://homeassistant.local:8123/api/states: [Errno 111] Connection refused",
+     "连不上 Home Assistant", "地址和令牌", "Connection refused"),
+    ("espeak-ng failed: could not open audio device", "无法朗读回答", "espeak-ng", "espeak-ng"),
+])
+def test_core_errors_are_explained_in_chinese_with_the_detail(  # type: ignore[no-untyped-def]
+        qtbot, dirs: Path, message: str, summary: str, advice: str, detail: str) -> None:
+    from app.gui.problems import explain
+
+    explained = explain(message)
+    assert summary in explained.summary and advice in explained.advice
+    assert explained.detail == message and re.search(r"[\u4e00-\u9fff]", explained.summary)
+    window, _ = open_window(qtbot, HistoryStore(dirs / "h.json"))
+    window.show_error(message)
+    text = window.errors.text
+    assert window.errors.isVisible() and summary in text and "<small" in text
+    assert detail.replace("'", "&#39;") in text or detail in text
+
+
+def test_a_chinese_message_is_shown_as_it_is(qtbot, dirs: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.gui.problems import explain
+
+    explained = explain("计时最长一周")
+    assert (explained.summary, explained.detail) == ("计时最长一周", "")
+    odd = explain("something odd happened")
+    assert (odd.summary, odd.detail) == ("出了点问题", "something odd happened")
+    window, _ = open_window(qtbot, HistoryStore(dirs / "h.json"))
+    window.show_error("计时最长一周")
+    assert "计时最长一周" in window.errors.text and "<small" not in window.errors.text
+
+
+def test_saved_settings_change_the_style_and_the_hotkey(qtbot, dirs: Path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    window, _ = open_window(qtbot, HistoryStore(dirs / "h.json"), FakeLive())
+    hotkey = FakeHotkey()
+    window.start_hotkey(hotkey)
+    window.apply_settings(replace(window.settings, ptt_toggle=True))
+    assert window.ptt_toggle and not hotkey.stopped  # the same key: left running
+    window.apply_settings(replace(window.settings, hotkey="Ctrl+Nope"))
+    assert hotkey.stopped and window.hotkey is None and "nope" in window.info.text
+    window.close()

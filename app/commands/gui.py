@@ -5,8 +5,9 @@ built on a worker thread. ``LINGYIN_GUI_INPUT=FILE`` listens to an audio file in
 microphone (tests, screenshots).
 
 One app per user: a second `lingyin` brings the first window forward and exits, `lingyin ptt`
-toggles push-to-talk in it (app/gui/instance.py). Where the desktop has a tray, closing the window
-keeps Lingyin running there (app/gui/tray.py)."""
+toggles push-to-talk in it (app/gui/instance.py); a global hotkey (Ctrl+Alt+Space by default,
+app/gui/hotkey.py) works where the desktop allows one. Where the desktop has a tray, closing the
+window keeps Lingyin running there (app/gui/tray.py)."""
 
 from __future__ import annotations
 
@@ -40,12 +41,14 @@ def run() -> int:
     settings = load_settings()
     bridge = Bridge()
     window = MainWindow(bridge, HistoryStore(),
-                        Mode.WAKE if settings.mode == "wake" else Mode.PTT)
+                        Mode.WAKE if settings.mode == "wake" else Mode.PTT, settings)
     instance.message.connect(window.remote)
     Tray.create(window)
     window.show()
+    window.start_hotkey()  # the global push-to-talk key, where the desktop allows one
     bridge.load(live_factory(settings, gui_input()))
     code = app.exec()
+    window.stop_hotkey()
     instance.close()
     bridge.shutdown()
     return int(code)

@@ -6,6 +6,9 @@ worker thread; its problems appear under the text exactly as `lingyin check-gram
 and the offending lines are marked. "试一句" parses a sentence against the edited grammar. Save
 writes the changed files atomically, runs the grammar's own tests and calls ``on_saved`` (the
 app's reload, which keeps the old grammar when the new one is broken) — both on the worker.
+"说一句" records one sentence (the microphone, or the injected ``audio_source``) and shows what
+the edited grammar understands of it (app/gui/say_it.py). The second tab edits the grammar's
+lists (app/gui/lists_editor.py); saving a list goes through the same tests and reload.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.actions.contacts import ContactStore, store_path
 from app.gui.editor_model import (
     SaveResult,
     Validation,
@@ -40,6 +45,8 @@ from app.gui.editor_model import (
     validate,
 )
 from app.gui.editor_widgets import CodeEditor, EditorSignals, ProblemList
+from app.gui.lists_editor import ListsEditor
+from app.gui.say_it import SayIt, SourceFactory, SpeechModels
 from intents.errors import Problem
 
 DEBOUNCE_MS = 400
@@ -49,7 +56,10 @@ OnSaved = Callable[[], list[str]]
 
 class GrammarEditor(QWidget):
     def __init__(self, folder: Path, lists_dir: Path | None = None,
-                 on_saved: OnSaved | None = None, parent: QWidget | None = None) -> None:
+                 on_saved: OnSaved | None = None, parent: QWidget | None = None, *,
+                 contacts: ContactStore | None = None,
+                 audio_source: SourceFactory | None = None,
+                 speech_models: SpeechModels | None = None) -> None:
         super().__init__(parent)
         self.folder = Path(folder)
         self.lists_dir = lists_folder(self.folder, lists_dir)
@@ -67,6 +77,8 @@ class GrammarEditor(QWidget):
         self._results = EditorSignals(self)
         self._state = WorkerState()
         self._worker: Worker | None = Worker()
+        self._contacts = contacts or ContactStore(store_path())
+        self.say_it = SayIt(audio_source, speech_models)
         self._build()
         self._connect()
         if self._names:
@@ -91,6 +103,12 @@ class GrammarEditor(QWidget):
         tryrow.addWidget(QLabel("试一句"))
         tryrow.addWidget(self.try_box, 2)
         tryrow.addWidget(self.try_result, 3)
+        self.say_button = QPushButton("说一句")
+        self.say_button.setToolTip("对着麦克风说一句命令，看修改后（未保存）的语法怎么理解它")
+        tryrow.addWidget(self.say_button)
+        self.say_result = QLabel("")
+        self.say_result.setWordWrap(True)
+        self.say_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.save_button = QPushButton("保存")
         self.save_status = QLabel("")
         self.save_status.setWordWrap(True)
@@ -106,14 +124,19 @@ class GrammarEditor(QWidget):
         column.addWidget(self.status)
         column.addWidget(self.problem_list)
         column.addLayout(tryrow)
+        column.addWidget(self.say_result)
         column.addLayout(saverow)
         column.addWidget(self.test_list)
         splitter = QSplitter()
         splitter.addWidget(self.file_list)
         splitter.addWidget(right)
         splitter.setSizes([180, 820])
+        self.lists = self._lists_editor()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(splitter, "语法")
+        self.tabs.addTab(self.lists, "清单（联系人、应用、歌曲、城市…）")
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.tabs)
 
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._try_debounce = QTimer(self, singleShot=True, interval=TRY_DEBOUNCE_MS)
@@ -130,6 +153,10 @@ class GrammarEditor(QWidget):
         self._results.validated.connect(self._validated)
         self._results.tried.connect(self._tried)
         self._results.saved.connect(self._saved_result)
+        self.say_button.clicked.connect(self.say_now)
+        self._results.say_status.connect(self.say_result.setText)
+        self._results.heard.connect(self._heard)
+        self.lists.saved.connect(self.validate_now)  # the lists are part of the grammar
 
     # ---- files and buffers ----------------------------------------------------------------
     @property
@@ -253,6 +280,26 @@ class GrammarEditor(QWidget):
         if sentence == self.try_box.text():
             self.try_result.setText(text)
 
+    # ---- say it (its own thread) ----------------------------------------------------------
+    def say_now(self) -> None:
+        """Record one sentence and show what the edited grammar understands of it."""
+        grammar = self.validation.grammar if self.validation is not None else None
+        if grammar is None:
+            self.say_result.setText("语法有错误或还在检查，改正后才能说一句")
+            return
+        if self.say_it.start(grammar, self._results.say_status.emit, self._results.heard.emit):
+            self.say_button.setEnabled(False)
+
+    def _heard(self, text: str) -> None:
+        self.say_button.setEnabled(True)
+        self.say_result.setText(text)
+
+    # ---- lists --------------------------------------------------------------------------
+    def _lists_editor(self) -> ListsEditor:
+        folder, lists_dir, on_saved = self.folder, self.lists_dir, self.on_saved
+        return ListsEditor(lists_dir, self._contacts, self._submit,
+                           lambda: after_save(folder, lists_dir, on_saved))
+
     # ---- saving ---------------------------------------------------------------------------
     def save(self) -> None:
         """Write the changed files, then (on the worker) run the tests and the app's reload."""
@@ -283,6 +330,7 @@ class GrammarEditor(QWidget):
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop the worker after its current job (joined with a timeout)."""
         worker, self._worker = self._worker, None
+        self.say_it.close()
         self._debounce.stop()
         self._try_debounce.stop()
         if worker is not None:

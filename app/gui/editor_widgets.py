@@ -137,6 +137,8 @@ class EditorSignals(QObject):
     validated = Signal(int, object)  # generation, editor_model.Validation
     tried = Signal(str, str)  # sentence, its parse
     saved = Signal(object)  # editor_model.SaveResult
+    heard = Signal(str)  # “说一句”: what was understood, or why not
+    say_status = Signal(str)  # “说一句”: loading, listening…
 
 
 class ProblemList(QListWidget):

@@ -1,5 +1,6 @@
 """The conversation history the window shows: what was heard or typed, what it meant, the reply
-and the time. Kept between runs as JSON in the user data directory, written atomically."""
+and the time; also what was said unasked (a timer or alarm going off). Kept between runs as JSON
+in the user data directory, written atomically."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from asr import settings
 log = logging.getLogger(__name__)
 FILE_NAME = "history.json"
 MAX_ENTRIES = 1000
+ANNOUNCE_TEXT = "⏰ 到点了"
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,17 @@ class HistoryEntry:
     slots: Mapping[str, object] = field(default_factory=dict)
     reply: str = ""
     time: float = 0.0  # seconds since the epoch
+    kind: str = "turn"  # "turn": heard or typed, and the reply; "announce": said unasked
+
+    @classmethod
+    def announcement(cls, text: str, when: float) -> HistoryEntry:
+        """A timer, alarm or reminder that went off (what was said) as a history line."""
+        return cls(text=ANNOUNCE_TEXT, reply=text, time=when, kind="announce")
 
     @property
     def meaning(self) -> str:
+        if self.kind == "announce":
+            return "提醒"
         if not self.intent:
             return ""
         slots = " ".join(f"{k}={v}" for k, v in self.slots.items())
@@ -53,7 +63,8 @@ class HistoryEntry:
         return cls(text=str(raw.get("text", "")), domain=str(raw.get("domain", "")),
                    intent=str(raw.get("intent", "")),
                    slots=dict(slots) if isinstance(slots, Mapping) else {},
-                   reply=str(raw.get("reply") or ""), time=float(raw.get("time", 0.0)))
+                   reply=str(raw.get("reply") or ""), time=float(raw.get("time", 0.0)),
+                   kind="announce" if raw.get("kind") == "announce" else "turn")
 
 
 def history_path(data_dir: Path | None = None) -> Path:
@@ -100,4 +111,4 @@ def _jsonable(entry: HistoryEntry) -> dict[str, Any]:
     slots = {k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
              for k, v in entry.slots.items()}
     return {"text": entry.text, "domain": entry.domain, "intent": entry.intent, "slots": slots,
-            "reply": entry.reply, "time": entry.time}
+            "reply": entry.reply, "time": entry.time, "kind": entry.kind}

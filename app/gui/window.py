@@ -1,9 +1,14 @@
-"""The main window: state, microphone level, partial transcript, push-to-talk, mode, mute,
-the conversation history and a box to type a command. It talks to the core only through the
+"""The main window: state, microphone level, partial transcript, push-to-talk (held or toggled;
+the button, Space, the global hotkey and `lingyin ptt`), mode, mute, the conversation history
+(timers going off included) and a box to type a command. It talks to the core only through the
 Bridge; everything slow happens on the core's threads."""
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -20,42 +25,51 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import AppSettings, load_settings, save_settings
 from app.gui.bridge import Bridge
 from app.gui.history import HistoryEntry, HistoryStore
-from app.gui.widgets import ErrorBanner, HistoryView, LevelMeter, PttButton, StateIndicator
+from app.gui.hotkey import (
+    HotkeyBackend,
+    HotkeyRelay,
+    NoticeFlag,
+    choose_backend,
+    parse_hotkey,
+    unavailable_message,
+)
+from app.gui.problems import InfoBanner, ProblemBanner, explain
+from app.gui.widgets import HistoryView, LevelMeter, PttButton, StateIndicator
 from app.listener.machine import Mode
 
 if TYPE_CHECKING:
     from app.gui.tray import Tray
 
+log = logging.getLogger("lingyin.gui")
 MODES = [(Mode.PTT, "按键说话"), (Mode.WAKE, "唤醒词")]
+PTT_STYLES = [(False, "按住说话"), (True, "按一下开始、再按结束")]
 
 
 def advice_for(message: str) -> str:
-    """What the person can do about a problem, from the core's message."""
-    low = message.lower()
-    if "grammar" in low:
-        return "修改语法文件（或运行 `lingyin check-grammar` 查看出错的行），然后重新打开灵音。"
-    if "model" in low:
-        return "安装模型：运行 `lingyin models install`（或 `--from 文件夹`），然后重新打开灵音。"
-    if any(word in low for word in ("device", "microphone", "portaudio", "input")):
-        return "检查麦克风是否接好；灵音会自动重试。也可以在设置里选择另一个输入设备。"
-    if "weather" in low or "network" in low:
-        return "天气需要联网；请检查网络或设置里的天气服务地址。"
-    return "可以在下方输入框里打字下命令；如果问题持续，请重新打开灵音。"
+    return explain(message).advice  # what the person can do (app/gui/problems.py)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, bridge: Bridge, history: HistoryStore, mode: Mode = Mode.PTT) -> None:
+    def __init__(self, bridge: Bridge, history: HistoryStore, mode: Mode = Mode.PTT,
+                 settings: AppSettings | None = None, settings_file: Path | None = None,
+                 notice: NoticeFlag | None = None) -> None:
         super().__init__()
         self.bridge = bridge
         self.history = history
+        self.settings_file = settings_file
+        self.settings = settings or load_settings(settings_file)
+        self.notice = notice or NoticeFlag()
         self.setWindowTitle("灵音 Lingyin")
         self.resize(760, 560)
         self._space_down = False
-        self._ptt_latched = False  # push-to-talk held down by `lingyin ptt`
+        self._talking = False  # push-to-talk is down (held, or latched in toggle mode)
         self._quitting = False
         self.tray: Tray | None = None
+        self.hotkey: HotkeyBackend | None = None
+        self.hotkey_relay: HotkeyRelay | None = None  # the running backend's reports
         self._build(mode)
         self._connect()
         for entry in history.entries:
@@ -87,8 +101,21 @@ class MainWindow(QMainWindow):
         self.meter = LevelMeter()
         self.partial = QLabel("")
         self.partial.setStyleSheet("color: #555; font-size: 16px;")
-        self.errors = ErrorBanner()
+        self.errors = ProblemBanner()
+        self.info = InfoBanner()
         self.ptt = PttButton()
+        self.ptt_style = QComboBox()
+        for toggle, label in PTT_STYLES:
+            self.ptt_style.addItem(label, toggle)
+        self.ptt_style.setCurrentIndex(1 if self.settings.ptt_toggle else 0)
+        self.ptt_style.setToolTip("按住说话：按下开始听、松开结束；"
+                                  "按一下开始、再按结束：适合不方便一直按住时")
+        self.hotkey_label = QLabel("")
+        self.hotkey_label.setStyleSheet("color: #666;")
+        talk = QHBoxLayout()
+        talk.addWidget(self.ptt, 1)
+        talk.addWidget(self.ptt_style)
+        talk.addWidget(self.hotkey_label)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("搜索记录…")
@@ -111,13 +138,15 @@ class MainWindow(QMainWindow):
         column.addWidget(self.meter)
         column.addWidget(self.partial)
         column.addWidget(self.errors)
-        column.addWidget(self.ptt)
+        column.addWidget(self.info)
+        column.addLayout(talk)
         column.addLayout(filters)
         column.addWidget(self.history_view, 1)
         column.addLayout(typed)
         body = QWidget()
         body.setLayout(column)
         self.setCentralWidget(body)
+        self._ptt_text()
 
     def _connect(self) -> None:
         b = self.bridge
@@ -129,11 +158,12 @@ class MainWindow(QMainWindow):
         b.heard.connect(lambda text: self.partial.setText(f"听到：{text}" if text else ""))
         b.turn.connect(self._turn)
         b.error.connect(self.show_error)
-        b.announced.connect(lambda text: self.partial.setText(f"⏰ {text}"))
+        b.announced.connect(self._announced)
         b.level.connect(self.meter.set_rms)
         b.stopped.connect(lambda: self.state_light.set_state("stopped"))
-        self.ptt.pressed.connect(b.press)
-        self.ptt.released.connect(b.release)
+        self.ptt.pressed.connect(lambda: self._ptt_input(True))
+        self.ptt.released.connect(self._button_released)
+        self.ptt_style.currentIndexChanged.connect(self._style_chosen)
         self.mode_box.currentIndexChanged.connect(
             lambda i: b.set_mode(self.mode_box.itemData(i)))
         self.mute_button.toggled.connect(self._mute)
@@ -148,6 +178,8 @@ class MainWindow(QMainWindow):
     def _set_ready(self, ready: bool) -> None:
         for widget in (self.ptt, self.mode_box, self.mute_button, self.send, self.edit_button):
             widget.setEnabled(ready)
+        if not ready:
+            self._talk(False)
 
     def _failed(self, message: str) -> None:
         self.state_light.set_state("failed")
@@ -163,6 +195,13 @@ class MainWindow(QMainWindow):
     def _turn(self, entry: HistoryEntry) -> None:
         self.history.add(entry)
         self.history_view.add(entry)
+
+    def _announced(self, text: str) -> None:
+        """A timer or alarm went off: shown above and kept in the history (the tray, where
+        there is one, also notifies)."""
+        if text:
+            self.partial.setText(f"⏰ {text}")
+            self._turn(HistoryEntry.announcement(text, time.time()))
 
     def _mute(self, on: bool) -> None:
         self.mute_button.setText("取消静音" if on else "静音")
@@ -202,9 +241,67 @@ class MainWindow(QMainWindow):
             self.command.clear()
 
     def show_error(self, message: str) -> None:
-        self.errors.show_problem(message, advice_for(message))
+        self.errors.show_explained(explain(message))
 
-    # ---- push-to-talk from the keyboard, quitting -----------------------------------------
+    # ---- push-to-talk: held or toggled, from the button, Space, the hotkey, `lingyin ptt` ---
+    @property
+    def ptt_toggle(self) -> bool:
+        return bool(self.ptt_style.currentData())
+
+    def _talk(self, on: bool) -> None:
+        """The one place push-to-talk goes down or up (the listener is told once)."""
+        if on == self._talking or (on and not self.ptt.isEnabled()):
+            return
+        self._talking = on
+        self.ptt.setDown(on)
+        self._ptt_text()
+        if on:
+            self.bridge.press()
+        else:
+            self.bridge.release()
+
+    def _ptt_input(self, down: bool, holds: bool = True) -> None:
+        """A push-to-talk key went down or up: held, it talks while down; toggled (or a key
+        whose release is not reported), each press starts or ends talking."""
+        if self.ptt_toggle or not holds:
+            if down:
+                self._talk(not self._talking)
+        else:
+            self._talk(down)
+
+    def _button_released(self) -> None:
+        self._ptt_input(False)
+        self.ptt.setDown(self._talking)  # latched in toggle mode: the button stays down
+
+    def _hotkey_input(self, relay: HotkeyRelay, down: bool) -> None:
+        if relay is self.hotkey_relay and self.hotkey is not None:  # not a stopped one's
+            self._ptt_input(down, holds=self.hotkey.holds)
+
+    def _hotkey_failed(self, relay: HotkeyRelay, reason: str) -> None:
+        if relay is self.hotkey_relay:
+            self.hotkey_unavailable(reason)
+
+    def toggle_ptt(self) -> None:
+        """Push-to-talk as a toggle (`lingyin ptt`): the first call presses, the next releases."""
+        self._talk(not self._talking)
+
+    def _ptt_text(self) -> None:
+        if self._talking and self.ptt_toggle:
+            self.ptt.setText("正在听…再按一下结束 (空格)")
+        else:
+            self.ptt.setText("按一下开始说话 (空格)" if self.ptt_toggle else "按住说话 (空格)")
+
+    def _style_chosen(self, index: int) -> None:
+        toggle = bool(self.ptt_style.itemData(index))
+        self._talk(False)
+        self._ptt_text()
+        self.settings = replace(self.settings, ptt_toggle=toggle)
+        try:
+            save_settings(replace(load_settings(self.settings_file), ptt_toggle=toggle),
+                          self.settings_file)
+        except OSError as exc:
+            log.warning("cannot save the push-to-talk style (%s)", exc)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and \
                 self._space_for_ptt(watched, event):
@@ -212,11 +309,7 @@ class MainWindow(QMainWindow):
             if event.isAutoRepeat() or pressed == self._space_down:  # type: ignore[attr-defined]
                 return True
             self._space_down = pressed
-            self.ptt.setDown(pressed)
-            if pressed:
-                self.bridge.press()
-            else:
-                self.bridge.release()
+            self._ptt_input(pressed)
             return True
         return super().eventFilter(watched, event)
 
@@ -233,6 +326,54 @@ class MainWindow(QMainWindow):
         return not isinstance(watched, typing) and not isinstance(QApplication.focusWidget(),
                                                                    typing)
 
+    # ---- the global hotkey -----------------------------------------------------------------
+    def start_hotkey(self, backend: HotkeyBackend | None = None, reason: str = "") -> None:
+        """Watch the global hotkey: ``backend`` (tests pass one), else the one for this desktop
+        and the key in the settings. Where there is none (``reason``), the window says so once."""
+        self.stop_hotkey()
+        if backend is None and not reason:
+            try:
+                combo = parse_hotkey(self.settings.hotkey)
+            except ValueError as exc:
+                self.hotkey_unavailable(str(exc))
+                return
+            backend, reason = choose_backend(combo)
+        if backend is None:
+            self.hotkey_unavailable(reason)
+            return
+        self.hotkey, relay = backend, HotkeyRelay(self)
+        self.hotkey_relay = relay
+        relay.pressed.connect(lambda: self._hotkey_input(relay, True))
+        relay.released.connect(lambda: self._hotkey_input(relay, False))
+        relay.failed.connect(lambda why: self._hotkey_failed(relay, why))
+        label = getattr(getattr(backend, "combo", None), "label", self.settings.hotkey)
+        self.hotkey_label.setText(f"全局快捷键 {label}")
+        self.hotkey_label.setToolTip("在任何窗口里都可以用它说话" + (
+            "" if backend.holds else "（这个桌面只报告按下：按一下开始、再按结束）"))
+        backend.start(relay)
+
+    def stop_hotkey(self) -> None:
+        backend, self.hotkey, self.hotkey_relay = self.hotkey, None, None
+        if backend is not None:
+            backend.stop()
+
+    def hotkey_unavailable(self, reason: str) -> None:
+        self.stop_hotkey()
+        message = unavailable_message(reason)
+        self.hotkey_label.setText("全局快捷键不可用")
+        self.hotkey_label.setToolTip(message)
+        if not self.notice.told(reason):  # said once per reason, then only in the tooltip
+            self.info.show_notice(message)
+            self.notice.remember(reason)
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        """Saved settings that concern the window (the push-to-talk style, the hotkey)."""
+        hotkey_changed = settings.hotkey != self.settings.hotkey
+        self.settings = settings
+        self.ptt_style.setCurrentIndex(1 if settings.ptt_toggle else 0)
+        if hotkey_changed:
+            self.start_hotkey()
+
     # ---- the outside world: a second `lingyin`, `lingyin ptt`, the tray --------------------
     def remote(self, command: str) -> None:
         """A command from another `lingyin` process (app/gui/instance.py)."""
@@ -247,17 +388,6 @@ class MainWindow(QMainWindow):
         self.show()
         self.raise_()
         self.activateWindow()
-
-    def toggle_ptt(self) -> None:
-        """Push-to-talk as a toggle: the first call presses, the next releases."""
-        if not self.ptt.isEnabled() and not self._ptt_latched:
-            return  # the core is not ready yet: nothing to press
-        self._ptt_latched = not self._ptt_latched
-        self.ptt.setDown(self._ptt_latched)
-        if self._ptt_latched:
-            self.bridge.press()
-        else:
-            self.bridge.release()
 
     def set_tray(self, tray: Tray) -> None:
         """With a tray, closing the window hides it; quitting is the tray menu's."""
@@ -277,6 +407,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+        self.stop_hotkey()
         self.bridge.shutdown()
         super().closeEvent(event)
         if self.tray is not None:
