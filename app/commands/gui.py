@@ -22,7 +22,7 @@ def run() -> int:
     from app.gui.bridge import Bridge
     from app.gui.history import HistoryStore
     from app.gui.instance import InstanceServer
-    from app.gui.startup import gui_input, live_factory
+    from app.gui.startup import gui_input, start_core
     from app.gui.tray import Tray
     from app.gui.window import MainWindow
     from app.listener.machine import Mode
@@ -46,7 +46,7 @@ def run() -> int:
     Tray.create(window)
     window.show()
     window.start_hotkey()  # the global push-to-talk key, where the desktop allows one
-    bridge.load(live_factory(settings, gui_input()))
+    start_core(window, bridge, settings, gui_input())  # or the model installer first
     code = app.exec()
     window.stop_hotkey()
     instance.close()

@@ -66,6 +66,7 @@ class Bridge(QObject):
     announced = Signal(str)  # something said unasked (a timer went off): a notification
     level = Signal(float)  # RMS, full scale 1.0
     stopped = Signal()  # the listener's thread ended
+    applied = Signal(str)  # saved settings applied while running: '' done, else why not
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -203,3 +204,63 @@ class Bridge(QObject):
             live.close()
         except Exception:
             log.exception("closing the assistant failed")
+
+    # ---- settings applied while running (the settings dialog; additions) ------------------
+    def apply_settings(self, settings: Any, previous: Any = None) -> threading.Thread | None:
+        """Make saved settings (app.config.AppSettings) take effect without a restart, off the
+        GUI thread: what the actions read and the voice at once, listening settings by
+        building a new listener (app/gui/startup.py ``reconfigure`` decides). ``applied`` tells
+        the outcome. None when the core is not running: it reads the settings when it starts."""
+        with self._lock:
+            live = None if self._closed else self._live
+        if live is None:
+            return None
+        worker = threading.Thread(target=self._reconfigure, args=(live, settings, previous),
+                                  name="lingyin-gui-apply", daemon=True)
+        worker.start()
+        return worker
+
+    def _reconfigure(self, live: LiveLike, settings: Any, previous: Any) -> None:
+        from app.gui.startup import reconfigure
+
+        try:
+            with frozen_afterwards():
+                built = reconfigure(self, live, settings, previous)
+            if built is not None:
+                self.swap(built)
+        except Exception as exc:  # the old core keeps running; the dialog says why
+            log.exception("the settings could not be applied")
+            self.applied.emit(str(exc) or type(exc).__name__)
+            return
+        self.applied.emit("")
+
+    def swap(self, live: LiveLike, timeout: float = 2.0) -> None:
+        """Replace the running core with ``live`` (any thread but the listener's): the old
+        listener is stopped and its thread joined (at most ``timeout`` s), the old core closed,
+        the new one attached."""
+        with self._lock:
+            old, thread = self._live, self._thread
+            if self._closed:
+                old = None
+        if old is None:
+            self.attach(live)  # closes ``live`` when the bridge has shut down
+            return
+        old.listener.stop()
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("the old listener did not stop within %.1f s; leaving it", timeout)
+        with self._lock:
+            closing = self._closed  # shutdown() came in meanwhile: it closes the old core
+        if not closing:
+            try:
+                old.close()
+            except Exception:
+                log.exception("closing the old assistant failed")
+        self.attach(live)
+
+    def loaded_model(self) -> Any:
+        """The running core's acoustic model (the settings dialog's wake test), or None."""
+        listened = getattr(self._live, "listened", None)
+        recognizer = getattr(listened, "recognizer", None)
+        return getattr(recognizer, "model", None)

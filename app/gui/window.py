@@ -216,7 +216,12 @@ class MainWindow(QMainWindow):
         if store is None:
             return
         folder = store.path if store.path.is_dir() else store.path.parent
-        self._editor = GrammarEditor(folder, store.lists_dir, self.bridge.reload_grammar)
+        from app.config import load_settings
+        from app.listener.sources import MicrophoneSource
+
+        device = load_settings().device  # "说一句" records from the chosen input device
+        self._editor = GrammarEditor(folder, store.lists_dir, self.bridge.reload_grammar,
+                                     audio_source=lambda: MicrophoneSource(device))
         self._editor.setWindowTitle("灵音 · 编辑语法")
         self._editor.resize(900, 640)
         self._editor.show()
