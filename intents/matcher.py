@@ -35,7 +35,7 @@ from intents.engine import Compiler, Context, Parse, Shared, StageIndex, Templat
 from intents.model import Grammar, Intent
 from intents.sentence_kind import SentenceKind, allows, sentence_kind
 from intents.slot_tables import MODES, SlotTable
-from intents.slot_values import Near
+from intents.slot_values import Near, OutOfRange
 from intents.slots import ListSlot, WildcardSlot
 from intents.template import Literal, RuleRef, walk
 from intents.textnorm import Mapped, fuzzy_text, norm, normalize, pinyin_text, strip_words
@@ -60,6 +60,8 @@ class Candidate:
     intent: str
     slots: dict[str, object]
     confidence: float
+    problems: tuple[OutOfRange, ...] = ()  # with their slot names in ``problem_slots``
+    problem_slots: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -80,6 +82,7 @@ class Match:
     stage: str
     alternatives: tuple[Candidate, ...] = ()
     confirm: bool = False  # the intent asks before acting (grammar ``confirm: true``)
+    out_of_range: dict[str, OutOfRange] = field(default_factory=dict)  # slot → the number said
 
     @property
     def key(self) -> str:
@@ -99,7 +102,11 @@ class Match:
         return {"text": self.text, "domain": self.domain, "intent": self.intent,
                 "slots": self.slots, "confidence": round(self.confidence, 3),
                 "alternatives": [a.to_json() for a in self.alternatives],
-                "stage": self.stage, "confirm": self.confirm or self.unsure}
+                "stage": self.stage, "confirm": self.confirm or self.unsure,
+                **({"out_of_range": {k: {"value": v.number, "min": v.slot.start,
+                                         "max": v.slot.stop, "unit": v.slot.unit}
+                                     for k, v in self.out_of_range.items()}}
+                   if self.out_of_range else {})}
 
 
 @dataclass
@@ -289,8 +296,12 @@ class Matcher:
     def _candidate(mode: str, ctx: Context, intent: Intent, parse: Parse) -> Candidate | None:
         literal, wild, score, captures = parse
         slots: dict[str, object] = {}
+        problems: list[tuple[str, OutOfRange]] = []
         for key, value in captures:
-            if isinstance(value, Near):
+            if isinstance(value, OutOfRange):
+                slots[key] = value.number
+                problems.append((key, value))
+            elif isinstance(value, Near):
                 near = value.resolve(ctx)
                 if near is None or near[1] < NEAR_MIN:
                     return None
@@ -301,7 +312,8 @@ class Matcher:
         if wild:
             confidence *= WILDCARD - 0.1 * wild / max(ctx.n, 1)
         confidence *= 1 - 0.001 / (1 + literal)  # more literal text ranks first
-        return Candidate(intent.domain, intent.name, slots, confidence)
+        return Candidate(intent.domain, intent.name, slots, confidence,
+                         tuple(p for _, p in problems), tuple(k for k, _ in problems))
 
     def words(self, intent: Intent) -> str:
         """The literal text of ``intent``'s sentences and the rules they use, ``|``-joined."""
@@ -355,7 +367,7 @@ class Matcher:
         # the same domain: a reason, then the command (太暗了，把灯调亮点) → the last one
         best = found[-1]
         return Match(text, best.domain, best.intent, best.slots, best.confidence * CLAUSE_FACTOR,
-                     best.stage, best.alternatives, best.confirm), ""
+                     best.stage, best.alternatives, best.confirm, best.out_of_range), ""
 
     def _judge_whole(self, text: str) -> tuple[Match | None, str]:
         refused: dict[str, str] = {}
@@ -375,7 +387,8 @@ class Matcher:
             if listed is not None:  # 给张山打电话 → the contact 张三, asked first
                 slots, confidence = listed, min(confidence, UNSURE_BELOW - 0.01)
         return Match(text, top.domain, top.intent, slots, confidence, stage,
-                     alternatives, intent is not None and intent.confirm), ""
+                     alternatives, intent is not None and intent.confirm,
+                     dict(zip(top.problem_slots, top.problems, strict=True))), ""
 
     def _listed_instead(self, intent: Intent, slots: dict[str, object]
                         ) -> dict[str, object] | None:

@@ -12,10 +12,12 @@ resolved by similarity in the loose stage; ``wild`` the characters taken as free
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from intents.slot_tables import PINYIN_MODES, SlotTable
-from intents.slots import DIGIT_CHARS, DigitsSlot, ListSlot, WildcardSlot
+from intents.slots import DIGIT_CHARS, DigitsSlot, ListSlot, RangeSlot, WildcardSlot
 from intents.textnorm import fuzzy_token, syllable_of, token_readings
 
 if TYPE_CHECKING:
@@ -36,6 +38,21 @@ _TABLE_CHAIN = {
     "loose": ("skip", "plain", "fuzzy"),
 }
 _MISSING = object()
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+OUT_OF_RANGE_SCORE = 0.9  # below an in-range value, so a parse with one always wins
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    """A number said for a range slot that the range does not hold (设定三十五度 for 16..32):
+    the sentence is understood, and the reply gives the range instead of acting."""
+
+    value: float
+    slot: RangeSlot
+
+    @property
+    def number(self) -> int | float:
+        return int(self.value) if self.value == int(self.value) else self.value
 
 
 class SlotMatcher:
@@ -189,8 +206,40 @@ class DigitsMatcher(SlotMatcher):
         return value if self.slot.min_len <= len(value) <= self.slot.max_len else None
 
 
+class RangeMatcher(TableMatcher):
+    """A range slot: its spoken forms, and (written as digits, after the number normaliser) any
+    other number, as :class:`OutOfRange` with its unit."""
+
+    def __init__(self, mode: str, table: SlotTable, slot: RangeSlot) -> None:
+        super().__init__(mode, table)
+        self.slot = slot
+        self.units = sorted(slot.suffixes(), key=len, reverse=True)
+
+    def firsts(self) -> frozenset[str] | None:
+        return super().firsts() | frozenset("-0123456789")  # type: ignore[operator]
+
+    def lasts(self) -> frozenset[str] | None:
+        return super().lasts() | frozenset("0123456789") | frozenset(  # type: ignore[operator]
+            u[-1] for u in self.units)
+
+    def _spans(self, ctx: Context, pos: int) -> list[Span]:
+        out = super()._spans(ctx, pos)
+        found = _NUMBER.match(ctx.subject, pos)
+        if found is None:
+            return out
+        value = OutOfRange(float(found.group()), self.slot)
+        taken = {end for end, *_ in out}
+        for unit in ("", *self.units):
+            end = found.end() + len(unit)
+            if ctx.subject.startswith(unit, found.end()) and end not in taken:
+                out.append((end, value, OUT_OF_RANGE_SCORE, 0))
+        return out
+
+
 def slot_matcher(mode: str, table: SlotTable) -> SlotMatcher:
     slot = table.slot_def.slot
+    if isinstance(slot, RangeSlot) and mode in ("text", "skip"):
+        return RangeMatcher(mode, table, slot)
     if isinstance(slot, WildcardSlot):
         return SlotMatcher(mode)
     if isinstance(slot, DigitsSlot):

@@ -70,6 +70,10 @@ class RangeSlot:
             value += step
         return out
 
+    def suffixes(self) -> tuple[str, ...]:
+        """How the unit is written after a number (度, °, ℃…; % for percentages)."""
+        return _UNIT_WORDS.get(self.unit, ((), (self.unit,) if self.unit else ()))[1]
+
     def forms(self) -> list[tuple[str, int | float]]:
         """Every (written or spoken form, value) pair, with and without the unit."""
         prefixes, suffixes = _UNIT_WORDS.get(self.unit, ((), (self.unit,) if self.unit else ()))

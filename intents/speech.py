@@ -32,7 +32,10 @@ from asr.labels import (
 from asr.recognizer import Recognizer, Result, Stream
 from asr.search import BeamSearch, Decoded, PairedSearch
 from intents.compile import TONE_COST, grammar_phrases, load_or_compile
-from intents.model import Grammar
+from intents.evidence import digits_heard
+from intents.model import Grammar, Intent
+from intents.sentence_kind import sentence_kind
+from intents.slots import DigitsSlot
 
 ToHanzi = Callable[[str], str]  # model tokens ("n ǐ h ǎo") → Hanzi ("你好")
 
@@ -41,6 +44,10 @@ DEFAULT_THRESHOLD = -1.5  # minimum log-likelihood ratio per token against free 
 # and in noise a narrow beam loses every path that can still finish (measured on dev, 10 dB)
 GRAPH_BEAM = 12
 TEXT_MATCH_MIN = 0.8  # confidence the text matcher needs when the graph path is rejected
+# a path of at most this many tokens (two syllables: 凉, 暂停) needs this much more evidence
+SHORT_PATH_TOKENS = 4
+SHORT_PATH_MARGIN = 1.0
+UNSURE_CONFIDENCE = 0.79  # the confidence of a result to confirm (below the matcher's 0.8)
 
 
 @dataclass(frozen=True)
@@ -54,15 +61,21 @@ class Understanding:
     confidence: float = 0.0
     source: str = "graph"  # "graph" or "text" (the fuzzy matcher after a rejection)
     ratio: float = -math.inf
+    reason: str = ""  # why it was rejected (see SpeechUnderstander), or why it is unsure
+    unsure: bool = False  # a value free decoding did not hear: confirm before acting
 
     def to_json(self, file: str | None = None) -> dict[str, object]:
         out: dict[str, object] = {} if file is None else {"file": file}
         out.update(text=self.text, pinyin=self.pinyin)
+        score = round(self.ratio, 3) if math.isfinite(self.ratio) else None
         if self.rejected:
-            out["rejected"] = True
+            out.update(rejected=True, reason=self.reason or "no_match", score=score)
             return out
         out.update(domain=self.domain, intent=self.intent, slots=self.slots,
-                   confidence=round(self.confidence, 3), rejected=False)
+                   confidence=round(self.confidence, 3), rejected=False, score=score,
+                   source=self.source, confirm=self.unsure)
+        if self.reason:
+            out["reason"] = self.reason
         return out
 
 
@@ -128,15 +141,28 @@ class UnderstandingStream:
     def finish(self) -> Understanding:
         free = self.stream.finish()
         constrained = self.both.constrained.best(final=True)
+        reason = "no_path"
         if constrained is not None and constrained.tokens:
             ratio = (constrained.score - free.score) / len(constrained.tokens)
-            if ratio >= self.owner.threshold:
+            reason = self._path_refusal(constrained, free, ratio)
+            if not reason:
                 found = self._from_path(constrained, free, ratio)
-                if found is not None:
+                if found is not None and found.reason.startswith(("question", "negation")):
+                    reason = found.reason
+                elif found is not None:
                     return found
         else:
             ratio = -math.inf
-        return self._fallback(free, ratio)
+        return self._fallback(free, ratio, reason)
+
+    def _path_refusal(self, path: Decoded, free: Result, ratio: float) -> str:
+        """Why the grammar path may not be taken ("" when it may)."""
+        if not free.tokens:  # free decoding heard nothing: a forced path explains nothing
+            return "nothing_heard"
+        needed = self.owner.threshold
+        if len(path.tokens) <= SHORT_PATH_TOKENS:
+            needed += SHORT_PATH_MARGIN  # one syllable (凉) fits too much by chance
+        return "" if ratio >= needed else "low_score"
 
     def _from_path(self, path: Decoded, free: Result, ratio: float) -> Understanding | None:
         aligned = self.owner.graph.align(path.tokens, self.owner.similar, TONE_COST)
@@ -147,20 +173,50 @@ class UnderstandingStream:
         intent = self.owner.grammar.intent(intent_key)
         if intent is None:
             return None
+        refusal = self._kind_refusal(intent, text, free)
+        if refusal:
+            return Understanding(text, free.pinyin, True, ratio=ratio, reason=refusal)
         confidence = 1.0 / (1.0 + math.exp(-4.0 * (ratio - self.owner.threshold)))
+        unheard = self._unheard_digits(intent, slots, free)
+        if unheard:
+            confidence = min(confidence, UNSURE_CONFIDENCE)
         return Understanding(text, free.pinyin, False, intent.domain, intent.name, slots,
-                             confidence, "graph", ratio)
+                             confidence, "graph", ratio, unheard, bool(unheard))
+
+    def _kind_refusal(self, intent: Intent, text: str, free: Result) -> str:
+        """A question or a negation (in the path's sentence or in what free decoding heard)
+        that this intent may not take."""
+        matcher = self.owner.matcher
+        if matcher is None or not hasattr(matcher, "refusal"):
+            return ""
+        heard = self.owner.to_hanzi(free.pinyin) if free.tokens else ""
+        for sentence in (text, heard):
+            why = str(matcher.refusal(sentence_kind(sentence), intent))
+            if why:
+                return why
+        return ""
+
+    def _unheard_digits(self, intent: Intent, slots: dict[str, object], free: Result) -> str:
+        """The reason to confirm when a digit string of the path is not what free decoding
+        heard ("" when it is)."""
+        for name, value in slots.items():
+            slot_def = self.owner.grammar.slot(intent, name)
+            if slot_def is not None and isinstance(slot_def.slot, DigitsSlot) \
+                    and isinstance(value, str) and not digits_heard(value, free.pinyin):
+                return f"unheard_digits:{name}"
+        return ""
 
     def _wild_text(self, tokens: list[int]) -> str:
         return self.owner.to_hanzi(self.owner.recognizer.model.tokens.text(tokens))
 
-    def _fallback(self, free: Result, ratio: float) -> Understanding:
+    def _fallback(self, free: Result, ratio: float, reason: str) -> Understanding:
         heard = self.owner.to_hanzi(free.pinyin) if free.tokens else ""
         match = self.owner.matcher.match(heard) if heard and self.owner.matcher else None
         if match is not None and match.confidence >= TEXT_MATCH_MIN:
             return Understanding(heard, free.pinyin, False, match.domain, match.intent,
-                                 dict(match.slots), float(match.confidence), "text", ratio)
-        return Understanding(heard, free.pinyin, True, ratio=ratio)
+                                 dict(match.slots), float(match.confidence), "text", ratio,
+                                 unsure=bool(getattr(match, "unsure", False)))
+        return Understanding(heard, free.pinyin, True, ratio=ratio, reason=reason)
 
 
 def read_labels(labels: list[Label], wild_text: Callable[[list[int]], str]

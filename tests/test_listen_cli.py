@@ -19,7 +19,9 @@ from app.cli import main
 from app.listener.sources import MicrophoneSource
 
 KEYS = {"event", "t"}
-UNDERSTAND_FIELDS = {"text", "pinyin", "domain", "intent", "slots", "confidence", "rejected"}
+# the understand contract, and since issue 10 its score, source and whether to confirm first
+UNDERSTAND_FIELDS = {"text", "pinyin", "domain", "intent", "slots", "confidence", "rejected",
+                     "score", "source", "confirm"}
 
 
 @pytest.fixture(scope="module")

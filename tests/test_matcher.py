@@ -36,6 +36,7 @@ def test_golden(matcher: Matcher, case: dict[str, Any]) -> None:
         assert type(match.slots[name]) in (type(expected), float)
     if "stage" in case:
         assert match.stage == case["stage"]
+    assert sorted(match.out_of_range) == sorted(case.get("out_of_range", []))
 
 
 def test_confidence_falls_with_each_stage(matcher: Matcher) -> None:

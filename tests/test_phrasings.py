@@ -83,3 +83,12 @@ def test_a_near_miss_list_value_does_not_cross_to_another_action(matcher: Matche
 def test_long_input_is_refused_quickly(matcher: Matcher) -> None:
     match, reason = matcher.judge("提醒我" * 3400)
     assert match is None and reason.startswith("too_long")
+
+
+def test_digits_free_decoding_did_not_hear_are_not_taken_silently() -> None:
+    from intents.evidence import digit_runs, digits_heard
+
+    heard = "y āo s ān b ā l íng èr èr s ān"  # 幺三八零二二三: one 二 of 二二二 dropped
+    assert digit_runs("d ǎ g ěi " + heard + " h ǎo") == ["1380223"]
+    assert digits_heard("1380223", heard)
+    assert not digits_heard("13802223", heard)  # the path's 8 digits: a different number

@@ -67,11 +67,13 @@ def test_cli_understand_golden(grammar_dir: Path, clip, capsys) -> None:  # type
         want = GOLDEN[utt]
         if want is None:
             assert line["rejected"] is True, line
-            assert set(line) == {"file", "text", "pinyin", "rejected"}
+            # the contract's keys, and since issue 10 why it was rejected and its score
+            assert set(line) == {"file", "text", "pinyin", "rejected", "reason", "score"}
         else:
             assert line["rejected"] is False, line
             assert (f"{line['domain']}.{line['intent']}", line["slots"]) == want, line
             assert 0.0 < line["confidence"] <= 1.0
+            assert line["confirm"] is False and line["source"] in ("graph", "text")
     assert lines[0]["text"] == "设定二十九度"
 
 
@@ -169,3 +171,21 @@ def test_an_unreadable_list_is_a_clear_error(tmp_path: Path, clip, capsys) -> No
     assert any(str(songs) in str(p) and "UTF-8" in str(p) for p in caught.value.problems)
     assert main(["understand", "--grammar", str(tmp_path), str(clip("W0001"))]) == 2
     assert str(songs) in capsys.readouterr().err
+
+
+def test_json_names_a_file_that_failed(grammar_dir: Path, clip, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00not audio at all")
+    good = str(clip(next(iter(GOLDEN))))
+    code = main(["understand", "--json", "--grammar", str(grammar_dir), str(broken), good])
+    assert code == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["file"] == str(broken) and "error" in lines[0]
+    assert lines[1]["file"] == good and "rejected" in lines[1]
+
+
+def test_silence_is_not_a_command(understander: SpeechUnderstander) -> None:
+    import numpy as np
+
+    result = understander.understand(np.zeros(16000 * 2, dtype=np.float32))
+    assert result.rejected and result.reason in ("no_path", "nothing_heard")

@@ -55,8 +55,11 @@ class Assistant:
         found = self.match(text)
         if found is None:
             return self.turn(Heard(text, rejected=True))
+        ranges = {k: (v.number, v.slot.start, v.slot.stop, v.slot.unit)
+                  for k, v in getattr(found, "out_of_range", {}).items()}
         return self.turn(Heard(text, found.domain, found.intent, dict(found.slots),
-                               unsure=bool(getattr(found, "unsure", False))))
+                               unsure=bool(getattr(found, "unsure", False)),
+                               out_of_range=ranges))
 
     def speech_turn(self, understanding: Any) -> TurnResult:
         u = understanding

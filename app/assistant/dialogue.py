@@ -31,6 +31,8 @@ class Heard:
     slots: Mapping[str, object] = field(default_factory=dict)
     rejected: bool = False
     unsure: bool = False  # understood with little confidence: ask 你是说…吗？ before acting
+    # slot → (value, min, max, unit) for a number outside the slot's range: say the range
+    out_of_range: Mapping[str, tuple[object, object, object, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -144,6 +146,11 @@ class Dialogue:
         intent = grammar.intent(heard.key) if heard.key else None
         if intent is None:
             return self._say(self.policy.text("not_understood"), False)
+        for slot, (value, low, high, unit) in heard.out_of_range.items():
+            key = f"out_of_range_{slot}"
+            key = key if key in self.policy.texts else "out_of_range"
+            return self._say(self.policy.text(key, value=value, min=low, max=high, unit=unit),
+                             False)
         return self._proceed(_Pending(intent, dict(heard.slots), heard.text,
                                       unsure=heard.unsure and not intent.question))
 

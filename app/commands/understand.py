@@ -1,7 +1,12 @@
 """`lingyin understand [--grammar PATH] [--lists DIR] [--json] FILE...`: speech → intent.
 
 One JSON object per file: ``{"file", "text", "pinyin", "domain", "intent", "slots",
-"confidence", "rejected": false}`` or ``{"file", "text", "pinyin", "rejected": true}``.
+"confidence", "rejected": false, "score", "source", "confirm"}`` (``score``: the grammar path's
+log-likelihood ratio per token against free decoding; ``confirm``: ask before acting, e.g. a
+digit string free decoding did not hear the same, with ``reason``), or ``{"file", "text",
+"pinyin", "rejected": true, "reason", "score"}`` (``reason``: ``no_path``, ``low_score``,
+``nothing_heard``, ``question:吗``, ``negation:…``), or ``{"file", "error"}`` for a file that
+could not be read — so no input is silently missing.
 """
 
 from __future__ import annotations
@@ -66,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
             result = understander.understand(load_audio(path))
         except LingyinError as exc:
             print(f"lingyin: {exc}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"file": str(path), "error": str(exc)}, ensure_ascii=False),
+                      flush=True)
             failed += 1
             continue
         record = result.to_json(str(path))
