@@ -7,13 +7,14 @@ a grammar can load and still have failing tests.
 from __future__ import annotations
 
 import itertools
+from typing import assert_never
 
 from intents.errors import Problem
 from intents.grammar import expand_rules
 from intents.matcher import Matcher
 from intents.model import Grammar, Intent, TestCase
 from intents.slots import DigitsSlot, ListSlot, RangeSlot, spoken_number
-from intents.template import Alternative, Literal, Node, Optional, Sequence, SlotRef
+from intents.template import Alternative, Literal, Node, Optional, RuleRef, Sequence, SlotRef
 
 SAMPLES_PER_TEMPLATE = 24
 
@@ -59,22 +60,26 @@ def _sample_slot(grammar: Grammar, intent: Intent, ref: SlotRef) -> list[str]:
 
 def samples(grammar: Grammar, intent: Intent, node: Node, limit: int) -> list[str]:
     """Up to ``limit`` sentences the (rule-expanded) tree produces, slots filled with samples."""
-    if isinstance(node, Literal):
-        return [node.text]
-    if isinstance(node, SlotRef):
-        return _sample_slot(grammar, intent, node)
-    if isinstance(node, Optional):
-        return ["", *samples(grammar, intent, node.item, limit)][:limit]
-    if isinstance(node, Alternative):
-        parts = [samples(grammar, intent, o, limit) for o in node.options]
-        return list(itertools.islice(itertools.chain(*parts), limit))
-    if isinstance(node, Sequence):
-        out = [""]
-        for item in node.items:
-            tails = samples(grammar, intent, item, limit)
-            out = [a + b for a, b in itertools.islice(itertools.product(out, tails), limit)]
-        return out
-    return []
+    match node:
+        case Literal():
+            return [node.text]
+        case SlotRef():
+            return _sample_slot(grammar, intent, node)
+        case Optional():
+            return ["", *samples(grammar, intent, node.item, limit)][:limit]
+        case Alternative():
+            parts = [samples(grammar, intent, o, limit) for o in node.options]
+            return list(itertools.islice(itertools.chain(*parts), limit))
+        case Sequence():
+            out = [""]
+            for item in node.items:
+                tails = samples(grammar, intent, item, limit)
+                out = [a + b for a, b in itertools.islice(itertools.product(out, tails), limit)]
+            return out
+        case RuleRef():
+            return []  # the tree is expanded first: a rule reference produces nothing here
+        case _:
+            assert_never(node)
 
 
 def overlaps(grammar: Grammar, matcher: Matcher) -> list[Problem]:

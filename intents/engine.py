@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import assert_never
 
 from intents.model import Rule
+from intents.prepared import Context
 from intents.slot_tables import PINYIN_MODES, SlotTable
 from intents.slot_values import SlotMatcher, slot_matcher
 from intents.template import Alternative, Literal, Node, Optional, RuleRef, Sequence, SlotRef, walk
 from intents.textnorm import fuzzy_token, norm, strip_text, token_readings
-
-if TYPE_CHECKING:
-    from intents.matcher import Prepared
 
 Parse = tuple[int, int, float, tuple[tuple[str, object], ...]]
 Ends = dict[int, Parse]
@@ -39,42 +37,6 @@ def _keep(out: Ends, end: int, parse: Parse) -> None:
     old = out.get(end)
     if old is None or rank(parse) > rank(old):
         out[end] = parse
-
-
-@dataclass
-class Context:
-    """One input in one mode while it is parsed."""
-
-    prepared: Prepared
-    mode: str
-    trim_words: tuple[str, ...]
-    subject: str = field(init=False)
-    n: int = field(init=False)
-    slot_memo: dict[tuple[int, int], list[tuple[int, object, float, int]]] = field(
-        default_factory=dict)
-    near_memo: dict[tuple[int, int, int], object] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.subject = self.prepared.subject(self.mode)
-        self.n = len(self.subject)
-        self.mapped = self.prepared.full if self.mode == "text" else self.prepared.stripped
-
-    def trim(self, start: int, end: int) -> tuple[int, int]:
-        """``start:end`` without skip words at either end (the text stage keeps them)."""
-        if self.mode != "text":
-            return start, end
-        text = self.subject
-        moved = True
-        while moved and start < end:
-            moved = False
-            for word in self.trim_words:
-                if end - start >= len(word) and text.startswith(word, start):
-                    start, moved = start + len(word), True
-                    break
-                if end - start >= len(word) and text.startswith(word, end - len(word)):
-                    end, moved = end - len(word), True
-                    break
-        return start, end
 
 
 class Lit:
@@ -206,24 +168,28 @@ class Compiler:
         self.stack: list[str] = []
 
     def compile(self, node: Node) -> Matchable:
-        if isinstance(node, Literal):
-            found = self.shared.literals.get(node.text)
-            if found is None:
-                found = self.shared.literals[node.text] = self.literal(node.text)
-            return found
-        if isinstance(node, Sequence):
-            return Seq([self.compile(i) for i in node.items])
-        if isinstance(node, Alternative):
-            return Alt([self.compile(o) for o in node.options])
-        if isinstance(node, Optional):
-            return Opt(self.compile(node.item))
-        if isinstance(node, SlotRef):
-            table = self.tables(node.name)
-            matcher = self.shared.matchers.get(id(table))
-            if matcher is None:
-                matcher = self.shared.matchers[id(table)] = slot_matcher(self.mode, table)
-            return Slot(node.key, matcher)
-        return self.rule(node.name)
+        match node:
+            case Literal():
+                found = self.shared.literals.get(node.text)
+                if found is None:
+                    found = self.shared.literals[node.text] = self.literal(node.text)
+                return found
+            case Sequence():
+                return Seq([self.compile(i) for i in node.items])
+            case Alternative():
+                return Alt([self.compile(o) for o in node.options])
+            case Optional():
+                return Opt(self.compile(node.item))
+            case SlotRef():
+                table = self.tables(node.name)
+                matcher = self.shared.matchers.get(id(table))
+                if matcher is None:
+                    matcher = self.shared.matchers[id(table)] = slot_matcher(self.mode, table)
+                return Slot(node.key, matcher)
+            case RuleRef():
+                return self.rule(node.name)
+            case _:
+                assert_never(node)
 
     def rule(self, name: str) -> Matchable:
         rule = self.rules.get(name)

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from intents.errors import Collector, GrammarError, GrammarErrors, Loc
 from intents.grammar_file import FilePart, FileReader
 from intents.model import REPLY_SLOT, Grammar, Intent, Rule
-from intents.template import Alternative, Node, Optional, RuleRef, Sequence, SlotRef
+from intents.template import (
+    Alternative,
+    Literal,
+    Node,
+    Optional,
+    RuleRef,
+    Sequence,
+    SlotRef,
+    walk,
+)
 from intents.yamlnodes import compose_file
 
 GRAMMAR_SUFFIXES = (".yaml", ".yml")
@@ -93,50 +102,54 @@ def merge(parts: list[FilePart], problems: Collector, files: tuple[Path, ...],
 
 def expand_rules(node: Node, rules: Mapping[str, Rule], stack: tuple[str, ...] = ()) -> Node:
     """``node`` with every ``<rule>`` replaced by its tree (rules must exist and not loop)."""
-    if isinstance(node, RuleRef):
-        if node.name in stack:
-            raise GrammarError(node.loc, f"rule <{node.name}> refers to itself through "
-                               f"{' → '.join((*stack, node.name))}")
-        rule = rules.get(node.name)
-        if rule is None:
-            raise GrammarError(node.loc, f"unknown rule <{node.name}>")
-        return expand_rules(rule.template.node, rules, (*stack, node.name))
-    if isinstance(node, Sequence):
-        return Sequence(tuple(expand_rules(i, rules, stack) for i in node.items), node.loc)
-    if isinstance(node, Alternative):
-        return Alternative(tuple(expand_rules(o, rules, stack) for o in node.options), node.loc)
-    if isinstance(node, Optional):
-        return Optional(expand_rules(node.item, rules, stack), node.loc)
-    return node
+    match node:
+        case RuleRef():
+            if node.name in stack:
+                raise GrammarError(node.loc, f"rule <{node.name}> refers to itself through "
+                                   f"{' → '.join((*stack, node.name))}")
+            rule = rules.get(node.name)
+            if rule is None:
+                raise GrammarError(node.loc, f"unknown rule <{node.name}>")
+            return expand_rules(rule.template.node, rules, (*stack, node.name))
+        case Sequence():
+            return Sequence(tuple(expand_rules(i, rules, stack) for i in node.items), node.loc)
+        case Alternative():
+            return Alternative(tuple(expand_rules(o, rules, stack) for o in node.options),
+                               node.loc)
+        case Optional():
+            return Optional(expand_rules(node.item, rules, stack), node.loc)
+        case Literal() | SlotRef():
+            return node
+        case _:
+            assert_never(node)
 
 
 def slot_refs(node: Node) -> list[SlotRef]:
     """The slot references of an expanded tree."""
-    if isinstance(node, SlotRef):
-        return [node]
-    if isinstance(node, Sequence):
-        return [r for i in node.items for r in slot_refs(i)]
-    if isinstance(node, Alternative):
-        return [r for o in node.options for r in slot_refs(o)]
-    if isinstance(node, Optional):
-        return slot_refs(node.item)
-    return []
+    return [n for n in walk(node) if isinstance(n, SlotRef)]
 
 
 def _most(node: Node) -> dict[str, int]:
-    """How often each capture can occur on one path through ``node``."""
-    if isinstance(node, SlotRef):
-        return {node.key: 1}
-    if isinstance(node, Sequence | Alternative):
-        out: dict[str, int] = {}
-        for child in node.items if isinstance(node, Sequence) else node.options:
-            for key, n in _most(child).items():
-                out[key] = out.get(key, 0) + n if isinstance(node, Sequence) \
-                    else max(out.get(key, 0), n)
-        return out
-    if isinstance(node, Optional):
-        return _most(node.item)
-    return {}
+    """How often each capture can occur on one path through ``node`` (an expanded tree)."""
+    out: dict[str, int] = {}
+    match node:
+        case SlotRef():
+            out[node.key] = 1
+        case Sequence():
+            for child in node.items:
+                for key, n in _most(child).items():
+                    out[key] = out.get(key, 0) + n
+        case Alternative():
+            for child in node.options:
+                for key, n in _most(child).items():
+                    out[key] = max(out.get(key, 0), n)
+        case Optional():
+            out = _most(node.item)
+        case Literal() | RuleRef():
+            pass
+        case _:
+            assert_never(node)
+    return out
 
 
 def check_intent(grammar: Grammar, intent: Intent, problems: Collector,

@@ -29,16 +29,16 @@ import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from intents.engine import Compiler, Context, Parse, Shared, StageIndex, Template, slot_names
+from intents.engine import Compiler, Parse, Shared, StageIndex, Template, slot_names
 from intents.model import Grammar, Intent
+from intents.prepared import Context, Prepared
 from intents.sentence_kind import SentenceKind, allows, sentence_kind
 from intents.slot_tables import MODES, SlotTable
 from intents.slot_values import Near, OutOfRange
 from intents.slots import ListSlot, WildcardSlot
 from intents.template import Literal, RuleRef, walk
-from intents.textnorm import Mapped, fuzzy_text, norm, normalize, pinyin_text, strip_words
+from intents.textnorm import norm
 
 BASE = {"text": 1.0, "skip": 0.95, "plain": 0.85, "fuzzy": 0.75, "loose": 0.8}
 WILDCARD = 0.94  # a free-text parse's confidence factor at most
@@ -107,43 +107,6 @@ class Match:
                                          "max": v.slot.stop, "unit": v.slot.unit}
                                      for k, v in self.out_of_range.items()}}
                    if self.out_of_range else {})}
-
-
-@dataclass
-class Prepared:
-    """One input in every form the stages compare."""
-
-    original: str
-    skip: tuple[str, ...]
-    full: Mapped = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.full = normalize(self.original)
-
-    @cached_property
-    def stripped(self) -> Mapped:
-        return strip_words(self.full, self.skip)
-
-    @cached_property
-    def plain(self) -> str:
-        return pinyin_text(self.stripped.text)
-
-    @cached_property
-    def fuzzy(self) -> str:
-        return fuzzy_text(self.plain)
-
-    def subject(self, mode: str) -> str:
-        """The string ``mode`` matches, one character per character of the text."""
-        if mode == "text":
-            return self.full.text
-        if mode == "skip":
-            return self.stripped.text
-        return self.plain if mode == "plain" else self.fuzzy
-
-    def chain(self, mode: str) -> tuple[str, ...]:
-        """The subjects a pinyin mode looks slot values up in: characters first."""
-        forms = (self.stripped.text, self.plain, self.fuzzy)
-        return forms[:2] if mode == "plain" else forms
 
 
 def _itn() -> Callable[[str], str] | None:

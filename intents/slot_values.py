@@ -21,7 +21,7 @@ from intents.slots import DIGIT_CHARS, DigitsSlot, ListSlot, RangeSlot, Wildcard
 from intents.textnorm import fuzzy_token, syllable_of, token_readings
 
 if TYPE_CHECKING:
-    from intents.engine import Context
+    from intents.prepared import Context
 
 Span = tuple[int, object, float, int]  # end, value, score, free-text characters
 

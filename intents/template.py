@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from intents.errors import GrammarError, Loc
 
@@ -198,36 +199,50 @@ def escape(text: str) -> str:
 
 def render(node: Node) -> str:
     """Template syntax for ``node`` (``parse_template(render(n))`` equals ``n``)."""
-    if isinstance(node, Literal):
-        return escape(node.text)
-    if isinstance(node, Sequence):
-        parts = []
-        for i, item in enumerate(node.items):
-            glued = isinstance(item, Literal) and i > 0 and isinstance(node.items[i - 1], Literal)
-            nested = isinstance(item, Sequence)
-            parts.append("(" + render(item) + ")" if glued or nested else render(item))
-        return "".join(parts)
-    if isinstance(node, Alternative):
-        return "(" + "|".join(render(o) for o in node.options) + ")"
-    if isinstance(node, Optional):
-        inner = node.item
-        body = "|".join(render(o) for o in inner.options) if isinstance(inner, Alternative) \
-            else render(inner)
-        return "[" + body + "]"
-    if isinstance(node, SlotRef):
-        return "{" + node.name + (":" + node.capture if node.capture else "") + "}"
-    return "<" + node.name + ">"
+    match node:
+        case Literal():
+            return escape(node.text)
+        case Sequence():
+            parts = []
+            for i, item in enumerate(node.items):
+                glued = isinstance(item, Literal) and i > 0 \
+                    and isinstance(node.items[i - 1], Literal)
+                nested = isinstance(item, Sequence)
+                parts.append("(" + render(item) + ")" if glued or nested else render(item))
+            return "".join(parts)
+        case Alternative():
+            return "(" + "|".join(render(o) for o in node.options) + ")"
+        case Optional():
+            inner = node.item
+            body = "|".join(render(o) for o in inner.options) \
+                if isinstance(inner, Alternative) else render(inner)
+            return "[" + body + "]"
+        case SlotRef():
+            return "{" + node.name + (":" + node.capture if node.capture else "") + "}"
+        case RuleRef():
+            return "<" + node.name + ">"
+        case _:
+            assert_never(node)
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly below ``node`` (a rule reference has none: its rule is elsewhere)."""
+    match node:
+        case Sequence():
+            return node.items
+        case Alternative():
+            return node.options
+        case Optional():
+            return (node.item,)
+        case Literal() | SlotRef() | RuleRef():
+            return ()
+        case _:
+            assert_never(node)
 
 
 def walk(node: Node) -> list[Node]:
     """``node`` and every node below it, depth first."""
     out: list[Node] = [node]
-    if isinstance(node, Sequence):
-        for item in node.items:
-            out.extend(walk(item))
-    elif isinstance(node, Alternative):
-        for option in node.options:
-            out.extend(walk(option))
-    elif isinstance(node, Optional):
-        out.extend(walk(node.item))
+    for child in children(node):
+        out.extend(walk(child))
     return out
