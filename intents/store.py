@@ -2,12 +2,17 @@
 
 The user's copy is ``<config>/grammar/`` (with its ``lists/`` folder), where ``<config>`` is
 ``settings.config_dir()``: ``$LINGYIN_CONFIG_DIR`` or the platform's user config directory. On
-first run it is copied from the bundled ``resources/grammar/zh-CN/``. A :class:`GrammarStore`
+first run it is copied from the bundled ``resources/grammar/zh-CN/``, with a record of what each
+file was (``.bundled.json``: sha256 per file); when a newer Lingyin brings a changed bundled file,
+the user's copy of it is updated too, unless the user edited it (then it is left alone) — so an
+upgrade brings new intents without ever overwriting the user's work. A :class:`GrammarStore`
 reloads it while running; a reload that fails keeps the grammar that was in force.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 import threading
@@ -37,21 +42,73 @@ def ensure_user_grammar(config_dir: Path | None = None, source: Path | None = No
     The copy goes to a temporary folder first, so an interrupted copy leaves nothing behind.
     """
     target = user_grammar_dir(config_dir)
-    if target.exists():
-        return target
     source = source or bundled_grammar_dir()
+    if target.exists():
+        if source.is_dir():
+            upgrade_user_grammar(source, target)
+        return target
     if not source.is_dir():
         raise LingyinError(f"the default grammar is missing: no folder {source}")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".grammar-", dir=target.parent))
     try:
         shutil.copytree(source, staging, dirs_exist_ok=True)
+        _write_record(staging, _digests(source))
         staging.rename(target)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
         if not target.exists():
             raise
     return target
+
+
+RECORD = ".bundled.json"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): _digest(p)
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RECORD}
+
+
+def _write_record(folder: Path, digests: dict[str, str]) -> None:
+    staging = folder / (RECORD + ".tmp")
+    staging.write_text(json.dumps(digests, indent=1, sort_keys=True), encoding="utf-8")
+    staging.replace(folder / RECORD)
+
+
+def upgrade_user_grammar(source: Path, target: Path) -> list[str]:
+    """Bring bundled files that changed into the user's copy where the user did not edit them
+    (their file still matches what was copied); new bundled files are added, files the user
+    deleted stay deleted. Returns the files
+    updated. A copy made before the record existed is only given new files."""
+    try:
+        record: dict[str, str] = json.loads((target / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = {}
+    bundled = _digests(source)
+    updated: list[str] = []
+    for name, digest in bundled.items():
+        mine = target / name
+        if record.get(name) == digest and mine.exists():
+            continue
+        untouched = mine.exists() and record.get(name) == _digest(mine)
+        added = not mine.exists() and name not in record  # (a file the user deleted stays so)
+        if added or untouched:
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            staging = mine.with_name(f".{mine.name}.tmp")
+            shutil.copyfile(source / name, staging)
+            staging.replace(mine)
+            updated.append(name)
+            record[name] = digest
+    if updated or not (target / RECORD).exists():
+        _write_record(target, {**record, **{k: v for k, v in bundled.items()
+                                             if k not in record and (target / k).exists()
+                                             and _digest(target / k) == v}})
+    return updated
 
 
 class GrammarStore:

@@ -171,6 +171,23 @@ def test_ensure_user_grammar_copies_once(tmp_path: Path) -> None:
     assert not (target / "media.yaml").exists()  # the user's copy is never overwritten
 
 
+def test_an_upgrade_updates_only_the_files_the_user_did_not_edit(tmp_path: Path) -> None:
+    bundled = tmp_path / "bundled"
+    shutil.copytree(GRAMMAR, bundled)
+    target = ensure_user_grammar(tmp_path / "config", source=bundled)
+    names = sorted(p.name for p in bundled.glob("*.yaml"))
+    edited, untouched = target / names[0], target / names[1]
+    edited.write_text(edited.read_text(encoding="utf-8") + "# mine\n", encoding="utf-8")
+    for name in names[:2]:  # a newer Lingyin changes both bundled files and adds a list
+        (bundled / name).write_text((bundled / name).read_text(encoding="utf-8") + "# new\n",
+                                    encoding="utf-8")
+    (bundled / "lists" / "scenes.txt").write_text("回家模式\n", encoding="utf-8")
+    assert ensure_user_grammar(tmp_path / "config", source=bundled) == target
+    assert edited.read_text(encoding="utf-8").endswith("# mine\n")  # the user's edit stays
+    assert untouched.read_text(encoding="utf-8").endswith("# new\n")  # the upgrade arrives
+    assert (target / "lists" / "scenes.txt").read_text(encoding="utf-8") == "回家模式\n"
+
+
 def test_question_mark_after_a_group_is_an_error() -> None:
     with pytest.raises(GrammarError) as info:
         parse("打开(灯|电视)?吧")
