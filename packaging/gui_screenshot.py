@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-COMMANDS = ["现在几点", "今天几号", "上海明天天气怎么样", "今天股市怎么样"]
+COMMANDS = ["现在几点", "窗帘关了吗", "设定三十五度", "上海明天天气怎么样", "不要关灯"]
 
 
 def wait_for(app: object, done: Callable[[], bool], timeout: float) -> None:
