@@ -9,6 +9,7 @@ such constraint, so a value it did not hear is a value to confirm, never to act 
 from __future__ import annotations
 
 from asr.pinyin_syllables import group_units
+from intents.textnorm import fuzzy, readings
 
 # toneless syllables read as one digit inside a digit string
 DIGIT_SYLLABLES = {
@@ -41,6 +42,27 @@ def digit_runs(pinyin: str) -> list[str]:
     if current:
         runs.append(current)
     return runs
+
+
+def _key(syllable: str) -> str:
+    return fuzzy(syllable.replace("ü", "u").replace("v", "u"))
+
+
+def words_heard(written: str, pinyin: str) -> bool:
+    """Whether free decoding heard ``written`` (a list item: a title, a name): its syllables,
+    near-homophones alike, in a row — all of them for one or two syllables, all but one for
+    longer ones."""
+    wanted = [{_key(r) for r in readings(c)} for c in written if not c.isspace()]
+    heard = [_key(s) for s in syllables(pinyin)]
+    if not wanted or any(len(r) == 1 and next(iter(r)) == c for r, c in zip(wanted, written,
+                                                                             strict=False)):
+        return True  # not Han characters (Latin titles): nothing to compare here
+    allowed = 0 if len(wanted) <= 2 else 1
+    for start in range(len(heard) - len(wanted) + 1):
+        misses = sum(heard[start + i] not in options for i, options in enumerate(wanted))
+        if misses <= allowed:
+            return True
+    return False
 
 
 def digits_heard(digits: str, pinyin: str) -> bool:

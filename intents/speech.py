@@ -32,10 +32,10 @@ from asr.labels import (
 from asr.recognizer import Recognizer, Result, Stream
 from asr.search import BeamSearch, Decoded, PairedSearch
 from intents.compile import TONE_COST, grammar_phrases, load_or_compile
-from intents.evidence import digits_heard
+from intents.evidence import digits_heard, words_heard
 from intents.model import Grammar, Intent
 from intents.sentence_kind import sentence_kind
-from intents.slots import DigitsSlot
+from intents.slots import DigitsSlot, ListSlot
 
 ToHanzi = Callable[[str], str]  # model tokens ("n ǐ h ǎo") → Hanzi ("你好")
 
@@ -177,7 +177,8 @@ class UnderstandingStream:
         if refusal:
             return Understanding(text, free.pinyin, True, ratio=ratio, reason=refusal)
         confidence = 1.0 / (1.0 + math.exp(-4.0 * (ratio - self.owner.threshold)))
-        unheard = self._unheard_digits(intent, slots, free)
+        unheard = self._unheard_digits(intent, slots, free) or \
+            self._unheard_words(intent, labels, free)
         if unheard:
             confidence = min(confidence, UNSURE_CONFIDENCE)
         return Understanding(text, free.pinyin, False, intent.domain, intent.name, slots,
@@ -194,6 +195,21 @@ class UnderstandingStream:
             why = str(matcher.refusal(sentence_kind(sentence), intent))
             if why:
                 return why
+        return ""
+
+    def _unheard_words(self, intent: Intent, labels: list[Label], free: Result) -> str:
+        """The reason to confirm when a list item of the path (a title, a name) is not what
+        free decoding heard ("" when it is)."""
+        slot = ""
+        for label in labels:
+            match label:
+                case SlotBegin(name):
+                    slot = name
+                case SlotValue(_, written) if slot and written:
+                    slot_def = self.owner.grammar.slot(intent, slot)
+                    if slot_def is not None and isinstance(slot_def.slot, ListSlot) \
+                            and not words_heard(written, free.pinyin):
+                        return f"unheard_value:{slot}"
         return ""
 
     def _unheard_digits(self, intent: Intent, slots: dict[str, object], free: Result) -> str:

@@ -92,3 +92,14 @@ def test_digits_free_decoding_did_not_hear_are_not_taken_silently() -> None:
     assert digit_runs("d ǎ g ěi " + heard + " h ǎo") == ["1380223"]
     assert digits_heard("1380223", heard)
     assert not digits_heard("13802223", heard)  # the path's 8 digits: a different number
+
+
+def test_a_title_free_decoding_did_not_hear_is_not_taken_silently() -> None:
+    from intents.evidence import words_heard
+
+    heard = "x iǎng t īng g ē q ǔ d ào x iāng"  # 想听歌曲稻香
+    assert words_heard("稻香", heard)
+    assert words_heard("十年", "s í n ián")  # near-homophones alike (sh/s)
+    assert not words_heard("晴天", heard)
+    assert words_heard("七里香", "q ī l ǐ x iāng") and words_heard("七里香", "q ī n ǐ x iāng")
+    assert not words_heard("七里香", "q ī x iāng")
