@@ -142,3 +142,16 @@ class Augmentation:
         if self.gain_db is not None:
             out = gain(out, self.gain_db)
         return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+def telephone(samples: np.ndarray, rate: int = RATE, narrow: int = 8000) -> np.ndarray:
+    """A phone call: ``phone_band``, then down to ``narrow`` Hz and back (what a narrow-band codec
+    leaves above 4 kHz: nothing); same length as the input."""
+    import soxr
+
+    band = phone_band(samples, rate)
+    down = soxr.resample(band, rate, narrow, quality="HQ")
+    back = np.asarray(soxr.resample(down, narrow, rate, quality="HQ"), dtype=np.float32)
+    if len(back) < len(samples):
+        back = np.pad(back, (0, len(samples) - len(back)))
+    return np.clip(back[: len(samples)], -1.0, 1.0).astype(np.float32)

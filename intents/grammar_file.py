@@ -145,9 +145,12 @@ class FileReader:
             return self.digits_slot(entries["digits"][1])
         if "wildcard" in entries:
             flag = yn.value(entries["wildcard"][1], self.file)
-            if flag is not True:
-                raise self.fail(entries["wildcard"][1], "wildcard must be true")
-            return WildcardSlot()
+            if flag is True:
+                return WildcardSlot()
+            if isinstance(flag, int) and not isinstance(flag, bool) and flag > 0:
+                return WildcardSlot(flag)
+            raise self.fail(entries["wildcard"][1], "wildcard must be true, or the most "
+                            "characters the free text may have (a whole number, e.g. 12)")
         values: list[ListValue] = []
         source = None
         if "values" in entries:

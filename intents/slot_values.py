@@ -56,10 +56,11 @@ class OutOfRange:
 
 
 class SlotMatcher:
-    """Base: free text."""
+    """Base: free text (of at most ``max_chars`` characters, 0: any length)."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, max_chars: int = 0) -> None:
         self.mode = mode
+        self.max_chars = max_chars
 
     def firsts(self) -> frozenset[str] | None:
         """The characters a span can start with (None: any)."""
@@ -77,8 +78,11 @@ class SlotMatcher:
 
     def _spans(self, ctx: Context, pos: int) -> list[Span]:
         out: list[Span] = []
-        for end in range(pos + 1, ctx.n + 1):
+        last = ctx.n if not self.max_chars else min(ctx.n, pos + self.max_chars + 4)
+        for end in range(pos + 1, last + 1):
             start, stop = ctx.trim(pos, end)
+            if self.max_chars and stop - start > self.max_chars:
+                continue
             if start < stop:
                 text = ctx.mapped.original_span(ctx.prepared.original, start, stop).strip()
                 if text:
@@ -241,7 +245,7 @@ def slot_matcher(mode: str, table: SlotTable) -> SlotMatcher:
     if isinstance(slot, RangeSlot) and mode in ("text", "skip"):
         return RangeMatcher(mode, table, slot)
     if isinstance(slot, WildcardSlot):
-        return SlotMatcher(mode)
+        return SlotMatcher(mode, slot.max_chars)
     if isinstance(slot, DigitsSlot):
         return DigitsMatcher(mode, slot)
     if mode == "loose" and isinstance(slot, ListSlot):

@@ -102,7 +102,13 @@ class DigitsSlot:
 
 @dataclass(frozen=True)
 class WildcardSlot:
-    """Free text; the value is the text as heard."""
+    """Free text; the value is the text as heard. ``max_chars`` (0: no limit) bounds it: a song
+    title or an alarm time is a few words, never a whole news sentence."""
+
+    max_chars: int = 0
+
+    def fits(self, text: str) -> bool:
+        return not self.max_chars or len(text) <= self.max_chars
 
 
 Slot = ListSlot | RangeSlot | DigitsSlot | WildcardSlot

@@ -35,7 +35,7 @@ from intents.compile import TONE_COST, grammar_phrases, load_or_compile
 from intents.evidence import digits_heard, words_heard
 from intents.model import Grammar, Intent
 from intents.sentence_kind import sentence_kind
-from intents.slots import DigitsSlot, ListSlot
+from intents.slots import DigitsSlot, ListSlot, WildcardSlot
 
 ToHanzi = Callable[[str], str]  # model tokens ("n ǐ h ǎo") → Hanzi ("你好")
 
@@ -48,6 +48,7 @@ TEXT_MATCH_MIN = 0.8  # confidence the text matcher needs when the graph path is
 SHORT_PATH_TOKENS = 4
 SHORT_PATH_MARGIN = 1.0
 UNSURE_CONFIDENCE = 0.79  # the confidence of a result to confirm (below the matcher's 0.8)
+READ_BACK_DIGITS = 7  # a digit string this long is always read back before acting
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class UnderstandingStream:
         intent = self.owner.grammar.intent(intent_key)
         if intent is None:
             return None
-        refusal = self._kind_refusal(intent, text, free)
+        refusal = self._kind_refusal(intent, text, free) or self._too_long(intent, slots)
         if refusal:
             return Understanding(text, free.pinyin, True, ratio=ratio, reason=refusal)
         confidence = 1.0 / (1.0 + math.exp(-4.0 * (ratio - self.owner.threshold)))
@@ -183,6 +184,15 @@ class UnderstandingStream:
             confidence = min(confidence, UNSURE_CONFIDENCE)
         return Understanding(text, free.pinyin, False, intent.domain, intent.name, slots,
                              confidence, "graph", ratio, unheard, bool(unheard))
+
+    def _too_long(self, intent: Intent, slots: dict[str, object]) -> str:
+        """A free-text value longer than its slot allows (a news sentence is not a title)."""
+        for name, value in slots.items():
+            slot_def = self.owner.grammar.slot(intent, name)
+            if slot_def is not None and isinstance(slot_def.slot, WildcardSlot) \
+                    and isinstance(value, str) and not slot_def.slot.fits(value):
+                return f"free_text_too_long:{name}"
+        return ""
 
     def _kind_refusal(self, intent: Intent, text: str, free: Result) -> str:
         """A question or a negation (in the path's sentence or in what free decoding heard)
@@ -213,13 +223,18 @@ class UnderstandingStream:
         return ""
 
     def _unheard_digits(self, intent: Intent, slots: dict[str, object], free: Result) -> str:
-        """The reason to confirm when a digit string of the path is not what free decoding
-        heard ("" when it is)."""
+        """The reason to confirm a digit string: free decoding did not hear the same digits, or
+        it is long enough to be a phone number or a code (in noise both searches can drop the
+        same digit; measured in bench/bench_voices.py): read back before acting."""
         for name, value in slots.items():
             slot_def = self.owner.grammar.slot(intent, name)
-            if slot_def is not None and isinstance(slot_def.slot, DigitsSlot) \
-                    and isinstance(value, str) and not digits_heard(value, free.pinyin):
+            if slot_def is None or not isinstance(slot_def.slot, DigitsSlot) \
+                    or not isinstance(value, str):
+                continue
+            if not digits_heard(value, free.pinyin):
                 return f"unheard_digits:{name}"
+            if len(value) >= READ_BACK_DIGITS:
+                return f"read_back_digits:{name}"
         return ""
 
     def _wild_text(self, tokens: list[int]) -> str:
