@@ -64,6 +64,7 @@ class Understanding:
     ratio: float = -math.inf
     reason: str = ""  # why it was rejected (see SpeechUnderstander), or why it is unsure
     unsure: bool = False  # a value free decoding did not hear: confirm before acting
+    asks: bool = False  # the intent itself asks before acting (grammar ``confirm: true``)
 
     def to_json(self, file: str | None = None) -> dict[str, object]:
         out: dict[str, object] = {} if file is None else {"file": file}
@@ -74,7 +75,7 @@ class Understanding:
             return out
         out.update(domain=self.domain, intent=self.intent, slots=self.slots,
                    confidence=round(self.confidence, 3), rejected=False, score=score,
-                   source=self.source, confirm=self.unsure)
+                   source=self.source, confirm=self.unsure or self.asks)
         if self.reason:
             out["reason"] = self.reason
         return out
@@ -183,7 +184,7 @@ class UnderstandingStream:
         if unheard:
             confidence = min(confidence, UNSURE_CONFIDENCE)
         return Understanding(text, free.pinyin, False, intent.domain, intent.name, slots,
-                             confidence, "graph", ratio, unheard, bool(unheard))
+                             confidence, "graph", ratio, unheard, bool(unheard), intent.confirm)
 
     def _too_long(self, intent: Intent, slots: dict[str, object]) -> str:
         """A free-text value longer than its slot allows (a news sentence is not a title)."""
@@ -246,7 +247,8 @@ class UnderstandingStream:
         if match is not None and match.confidence >= TEXT_MATCH_MIN:
             return Understanding(heard, free.pinyin, False, match.domain, match.intent,
                                  dict(match.slots), float(match.confidence), "text", ratio,
-                                 unsure=bool(getattr(match, "unsure", False)))
+                                 unsure=bool(getattr(match, "unsure", False)),
+                                 asks=bool(getattr(match, "confirm", False)))
         return Understanding(heard, free.pinyin, True, ratio=ratio, reason=reason)
 
 
