@@ -19,8 +19,9 @@ from typing import assert_never
 
 from intents.model import Rule
 from intents.prepared import Context
-from intents.slot_tables import PINYIN_MODES, SlotTable
+from intents.slot_tables import SlotTable
 from intents.slot_values import SlotMatcher, slot_matcher
+from intents.stages import PINYIN_MODES
 from intents.template import Alternative, Literal, Node, Optional, RuleRef, Sequence, SlotRef, walk
 from intents.textnorm import fuzzy_token, norm, strip_text, token_readings
 

@@ -1,7 +1,7 @@
 """Text → (domain, intent, slots, confidence): exact matching first, then fuzzy stages.
 
-Stages, tried in order until one matches (each on the text as given, then on its inverse text
-normalisation when ``intents.itn`` is available):
+Stages (the table in :mod:`intents.stages`), tried in order until one matches (each on the text
+as given, then on its inverse text normalisation when ``intents.itn`` is available):
 
 ===========  ==========  ==========================================================
 stage        confidence  what it tolerates
@@ -34,13 +34,13 @@ from intents.engine import Compiler, Parse, Shared, StageIndex, Template, slot_n
 from intents.model import Grammar, Intent
 from intents.prepared import Context, Prepared
 from intents.sentence_kind import SentenceKind, allows, sentence_kind
-from intents.slot_tables import MODES, SlotTable
+from intents.slot_tables import SlotTable
 from intents.slot_values import Near, OutOfRange
 from intents.slots import ListSlot, WildcardSlot
+from intents.stages import BASE, BY_NAME, MODES
 from intents.template import Literal, RuleRef, walk
 from intents.textnorm import norm
 
-BASE = {"text": 1.0, "skip": 0.95, "plain": 0.85, "fuzzy": 0.75, "loose": 0.8}
 WILDCARD = 0.94  # a free-text parse's confidence factor at most
 # below this confidence a command is confirmed before it is performed (你是说…吗？): a list value
 # heard wrongly (loose stage), near-homophones (fuzzy stage), a command found in one clause
@@ -182,7 +182,7 @@ class Matcher:
         templates: list[Template] = []
         shared = Shared(rule_slots=self._rule_slots)
         for index, intent in enumerate(self.grammar.intents):
-            if mode == "loose" and not any(
+            if BY_NAME[mode].near_lists and not any(
                     isinstance(self._table(intent, name).slot_def.slot, ListSlot)
                     for name in self._slot_names(intent)):
                 continue

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from intents.model import SlotDef
 from intents.nearest import NearestIndex
 from intents.slots import ListSlot, RangeSlot
+from intents.stages import MODES, PINYIN_MODES
 from intents.textnorm import fuzzy_token, norm, reading_combos, strip_text
 
-MODES = ("text", "skip", "plain", "fuzzy", "loose")
-PINYIN_MODES = ("plain", "fuzzy", "loose")
+__all__ = ["MODES", "PINYIN_MODES", "SlotTable", "keys_of"]
 
 
 def keys_of(spoken: str, mode: str, skip: tuple[str, ...]) -> list[str]:

@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from intents.slot_tables import PINYIN_MODES, SlotTable
+from intents.slot_tables import SlotTable
 from intents.slots import DIGIT_CHARS, DigitsSlot, ListSlot, RangeSlot, WildcardSlot
+from intents.stages import PINYIN_MODES
 from intents.textnorm import fuzzy_token, syllable_of, token_readings
 
 if TYPE_CHECKING:
