@@ -54,7 +54,7 @@ from app.actions.home_more import MoreHomeActions
 from app.config import AppSettings
 
 RECENT_SECONDS = 120.0
-ALL_WORDS = ("所有", "全部", "都")
+ALL_WORDS = ("所有", "全部", "都", "全屋", "家里的", "全家")
 Work = Callable[[list[EntityState]], ActionResult]
 
 
