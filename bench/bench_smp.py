@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         text = str(row["text"])
         label = (str(row["domain"]), str(row["intent"]))
         start = time.perf_counter()
-        match = matcher.match(text)
+        match = matcher.match(text, typed=True)  # typed text, as `lingyin parse` reads it
         elapsed += time.perf_counter() - start
         got = match.key if match else "(rejected)"
         if label in MAPPING:

@@ -61,7 +61,7 @@ def _same(a: object, b: object) -> bool:
 
 def verdict(matcher: Matcher, case: Case) -> str:
     """"" when ``case`` is understood with every slot right, else what came out."""
-    match, reason = matcher.judge(case.text)
+    match, reason = matcher.judge(case.text, typed=True)
     if match is None:
         return f"rejected ({reason})"
     got = f"{match.key} {match.slots}"
@@ -98,7 +98,7 @@ def score_commands(matcher: Matcher, cases: list[Case]) -> Score:
 def performs(matcher: Matcher, text: str) -> str:
     """The intent a sentence that must not perform is taken as, or "" (a question intent —
     weather, time, a state question — may answer a question)."""
-    match = matcher.match(text)
+    match = matcher.match(text, typed=True)
     if match is None:
         return ""
     intent = matcher.grammar.intent(match.key)
@@ -112,7 +112,7 @@ def score_never(matcher: Matcher, never: dict[str, list[str]]) -> dict[str, list
         bad = []
         for text in texts:
             if group == "other":
-                match = matcher.match(text)
+                match = matcher.match(text, typed=True)
                 if match is not None:
                     bad.append((text, match.key))
             elif found := performs(matcher, text):

@@ -37,7 +37,7 @@ from intents.sentence_kind import SentenceKind, allows, sentence_kind
 from intents.slot_tables import SlotTable
 from intents.slot_values import Near, OutOfRange
 from intents.slots import ListSlot, WildcardSlot
-from intents.stages import BASE, BY_NAME, MODES
+from intents.stages import BASE, BY_NAME, MODES, TYPED_MODES
 from intents.template import Literal, RuleRef, walk
 from intents.textnorm import norm
 
@@ -201,9 +201,10 @@ class Matcher:
             if isinstance(table.slot_def.slot, ListSlot):
                 table.nearest()
 
-    def candidates(self, text: str, refused: dict[str, str] | None = None
-                   ) -> tuple[str, list[Candidate]]:
-        """The matches of the first stage that has any, best first, and that stage's name.
+    def candidates(self, text: str, refused: dict[str, str] | None = None,
+                   typed: bool = False) -> tuple[str, list[Candidate]]:
+        """The matches of the first stage that has any, best first, and that stage's name
+        (``typed``: only the stages that compare characters, see ``TYPED_MODES``).
 
         The ``text`` and ``skip`` stages count as one when the ``text`` stage has only free-text
         parses: a sentence written out in full but for skip words beats free text."""
@@ -211,7 +212,7 @@ class Matcher:
         kind = sentence_kind(text)
         refused = {} if refused is None else refused
         found: Found = {}
-        for mode in MODES:
+        for mode in TYPED_MODES if typed else MODES:
             for index in range(2):
                 prepared = variants.get(index)
                 if prepared is None:
@@ -303,10 +304,10 @@ class Matcher:
             return ""
         return allows(kind, intent.question, self.words(intent))
 
-    def match(self, text: str) -> Match | None:
-        return self.judge(text)[0]
+    def match(self, text: str, typed: bool = False) -> Match | None:
+        return self.judge(text, typed)[0]
 
-    def judge(self, text: str) -> tuple[Match | None, str]:
+    def judge(self, text: str, typed: bool = False) -> tuple[Match | None, str]:
         """The match, or None and why: ``no_match``, ``low_confidence``, ``question:吗`` (asked
         as a question, and no question intent matched), ``negation:不要关`` (said not to),
         ``several_commands`` (two clauses, two different commands).
@@ -316,29 +317,33 @@ class Matcher:
         domain; commands of two domains are refused (one command at a time)."""
         if len(text) > MAX_TEXT:
             return None, f"too_long: a command has at most {MAX_TEXT} characters"
-        match, reason = self._judge_whole(text)
+        match, reason = self._judge_whole(text, typed)
         if match is not None:
             return match, reason
         clauses = [c for c in CLAUSE.split(text) if c.strip()]
         if len(clauses) < 2:
             return None, reason
-        found = [m for m in (self._judge_whole(c)[0] for c in clauses) if m is not None]
+        found = [m for m in (self._judge_whole(c, typed)[0] for c in clauses) if m is not None]
         if not found:
             return None, reason
         if len({m.domain for m in found}) > 1:
             return None, "several_commands"
-        # the same domain: a reason, then the command (太暗了，把灯调亮点) → the last one
-        best = found[-1]
+        # the same domain: the clause that says the most (its slots: 温度调到十八度吧，太热了),
+        # else the last one (a reason, then the command: 太暗了，把灯调亮点)
+        best = max(reversed(found), key=lambda m: len(m.slots))
         return Match(text, best.domain, best.intent, best.slots, best.confidence * CLAUSE_FACTOR,
                      best.stage, best.alternatives, best.confirm, best.out_of_range), ""
 
-    def _judge_whole(self, text: str) -> tuple[Match | None, str]:
+    def _judge_whole(self, text: str, typed: bool = False) -> tuple[Match | None, str]:
         refused: dict[str, str] = {}
-        stage, found = self.candidates(text, refused)
+        stage, found = self.candidates(text, refused, typed)
         if not found or found[0].confidence < self.threshold:
             if found:
                 return None, "low_confidence"
-            return None, next(iter(refused.values()), "no_match")
+            kind = sentence_kind(text)  # nothing matched: say what the sentence is, if it says
+            default = f"question:{kind.question}" if kind.question else \
+                f"negation:{kind.negation}" if kind.negation else "no_match"
+            return None, next(iter(refused.values()), default)
         top = found[0]
         alternatives = tuple(c for c in found[1:]
                              if c.confidence >= max(top.confidence - self.margin,

@@ -29,3 +29,6 @@ BY_NAME = {stage.name: stage for stage in STAGES}
 MODES = tuple(stage.name for stage in STAGES)
 PINYIN_MODES = tuple(stage.name for stage in STAGES if stage.pinyin)
 BASE = {stage.name: stage.confidence for stage in STAGES}
+# Typed text is what the person wrote: a sentence that only sounds like a command (音乐先停停 is
+# not 音乐先听听) is not one. Speech, heard as Hanzi by free decoding, goes through every stage.
+TYPED_MODES = tuple(stage.name for stage in STAGES if not stage.pinyin)

@@ -167,6 +167,6 @@ class GrammarStore:
             return []
         return self.reload()
 
-    def match(self, text: str) -> Match | None:
+    def match(self, text: str, typed: bool = False) -> Match | None:
         matcher = self._matcher
-        return matcher.match(text) if matcher is not None else None
+        return matcher.match(text, typed) if matcher is not None else None

@@ -23,7 +23,7 @@ def test_parse_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0] == {"text": "音量调到百分之三十", "domain": "volume", "intent": "set",
                         "slots": {"volume": 30}, "confidence": 1.0, "alternatives": [],
                         "stage": "text", "confirm": False}
-    assert lines[1] == {"text": "今天股市怎么样", "rejected": True, "reason": "no_match"}
+    assert lines[1] == {"text": "今天股市怎么样", "rejected": True, "reason": "question:怎么样"}
 
 
 def test_parse_json_says_why_and_when_to_confirm(capsys: pytest.CaptureFixture[str]) -> None:

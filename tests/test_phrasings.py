@@ -20,7 +20,7 @@ def matcher() -> Matcher:
     return Matcher(load_grammar(GRAMMAR))
 
 
-@pytest.mark.parametrize("name", ["commands", "blind"])
+@pytest.mark.parametrize("name", ["commands", "blind", "blind2"])
 def test_coverage_floor(matcher: Matcher, name: str) -> None:
     cases = load_commands(PHRASINGS / f"{name}.yaml")
     assert len(cases) > 200
@@ -29,7 +29,7 @@ def test_coverage_floor(matcher: Matcher, name: str) -> None:
     assert score.rate >= 0.95, misses
 
 
-@pytest.mark.parametrize("name", ["never.yaml", "blind_never.yaml"])
+@pytest.mark.parametrize("name", ["never.yaml", "blind_never.yaml", "blind2_never.yaml"])
 def test_questions_negations_and_other_domains_never_perform(matcher: Matcher,
                                                              name: str) -> None:
     never = load_never(PHRASINGS / name)

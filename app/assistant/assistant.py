@@ -4,6 +4,7 @@ desktop app."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +46,10 @@ class Assistant:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.grammar = grammar
         self.match = match
+        try:
+            self._takes_typed = "typed" in inspect.signature(match).parameters
+        except (TypeError, ValueError):
+            self._takes_typed = False
         self.dispatcher = dispatcher
         self.dialogue = dialogue
         self.dry_run = dry_run
@@ -52,7 +57,7 @@ class Assistant:
         self._context: dict[str, Mapping[str, object]] = {}
 
     def text_turn(self, text: str) -> TurnResult:
-        found = self.match(text)
+        found = self._match_typed(text)
         if found is None:
             return self.turn(Heard(text, rejected=True))
         ranges = {k: (v.number, v.slot.start, v.slot.stop, v.slot.unit)
@@ -60,6 +65,12 @@ class Assistant:
         return self.turn(Heard(text, found.domain, found.intent, dict(found.slots),
                                unsure=bool(getattr(found, "unsure", False)),
                                out_of_range=ranges))
+
+    def _match_typed(self, text: str) -> Any:
+        """Typed text is matched as written (no sound-alike stages) when the matcher can."""
+        if self._takes_typed:
+            return self.match(text, typed=True)  # type: ignore[call-arg]
+        return self.match(text)
 
     def speech_turn(self, understanding: Any) -> TurnResult:
         u = understanding

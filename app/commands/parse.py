@@ -86,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     matcher = Matcher(grammar)
     for text in _lines(args):
-        match, reason = matcher.judge(text)
+        match, reason = matcher.judge(text, typed=True)  # text as written: no sound-alikes
         print(format_match(text, match, args.json, reason), flush=True)
     return 0
