@@ -264,3 +264,15 @@ def test_slot_parsers_follow_the_new_forms() -> None:
     assert parse_duration("一小时一刻钟") == 4500
     assert parse_quantity("二十六度半") == (26.5, "度")
     assert parse_quantity("二两") == (2, "两")
+
+
+def test_blind_set_written_without_reading_the_normaliser() -> None:
+    """tests/data/itn/blind.tsv was written from docs/itn.md alone (bench/bench_itn_blind.py
+    prints it per category): a floor, so a change that breaks a class of inputs shows here."""
+    from bench.bench_itn_blind import load_cases, run
+
+    outcomes = run(load_cases(Path(__file__).parent / "data" / "itn" / "blind.tsv"))
+    assert len(outcomes) > 300
+    misses = [f"{o.case.spoken} → {o.got} (expected {o.case.expected})"
+              for o in outcomes if not o.neutral]
+    assert len(misses) <= 0.03 * len(outcomes), "\n".join(misses)

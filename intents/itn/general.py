@@ -176,7 +176,7 @@ def _joins_quantities(m: re.Match[str], num: str) -> bool:
     return (
         len(num) > 1
         and num[0] == "零"
-        and num[1] not in "零〇"
+        and num[1] not in "零〇点點"  # 零点三 is a decimal (厚度零点三毫米)
         and not m.group(1)
         and _UNIT_BEHIND.search(m.string, max(0, start - 4), start) is not None
         and _UNIT_AHEAD.match(m.string, m.end()) is not None

@@ -211,9 +211,13 @@ TIME_RULES: list[Rule] = [(_TIME_TO, _time_to), (_TIME, _time), (_HOUR_ONLY, _ho
 
 # --- money in yuan ----------------------------------------------------------------------------
 
+# a numeral after 三块五 that counts something else (三块五一斤): 五 is still the jiao
+_MEASURES = "斤个件只瓶包袋盒份杯碗张本支箱两公"
+_COUNTED = rf"[{CN_NUM}](?![{_MEASURES}])"
+_COUNTING = re.compile(rf"[{CN_NUM}][{_MEASURES}]")
 _MONEY = re.compile(
     rf"{_NB}({RUN})(块钱|块|元|圆)(钱)?"
-    rf"(?:(零)?([{D}])(?:(毛|角)钱?(?:([{D}])分?钱?)?|(?!{UNIT_RE}|[{CN_NUM}点])))?"
+    rf"(?:(零)?([{D}])(?:(毛|角)钱?(?:([{D}])分?钱?)?|(?!{UNIT_RE}|点|{_COUNTED})))?"
     rf"(?:([{D}])分钱?)?(?!点)"
 )
 _JIAO = re.compile(rf"(?<![{CN_NUM}块元圆])([{D}])[毛角](?:([{D}])分?钱?|钱)(?![{CN_NUM}])")
@@ -234,7 +238,8 @@ def _money(m: re.Match[str]) -> str:
         return m.group()
     if cur == "块" and not (qian or d1 or fen):
         return m.group()  # 三块蛋糕: a classifier, not money
-    if (d1 or fen) and m.string[m.end() : m.end() + 1] in _NUM_CHARS:
+    if (d1 or fen) and m.string[m.end() : m.end() + 1] in _NUM_CHARS \
+            and not _COUNTING.match(m.string, m.end()):
         return m.group()
     if d1 and zero and not jiao:
         fen, d1 = d1, None  # 三块零五
