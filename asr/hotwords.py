@@ -84,7 +84,7 @@ class HotwordContext:
 
 def phrase_tokens(phrases: Iterable[str], ids: dict[str, int]) -> list[list[int]]:
     """The usual reading of each phrase as token ids (phrases the model cannot say are left out)."""
-    from asr.readings import ReadingError, phrase_units
+    from asr.readings import ReadingError, phrase_units  # once per call, not per phrase
 
     vocabulary = frozenset(ids)
     out = []

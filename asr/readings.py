@@ -95,11 +95,20 @@ def split_syllable(syllable: str) -> tuple[str, str]:
     return "", syllable
 
 
+@functools.cache
+def _phrases_dict() -> dict[str, list[list[str]]]:
+    """pypinyin's phrase dictionary, imported once: an import statement run per phrase costs an
+    import-hook call each time (PySide installs one), thousands of them per grammar."""
+    from pypinyin.constants import PHRASES_DICT
+
+    return PHRASES_DICT
+
+
 def _contextual(hanzi: str) -> list[tuple[str, str]]:
     """(initial, final) per character: readings of the longest words of pypinyin's phrase
     dictionary found left to right (context picks a polyphone's reading), each remaining
     character's usual reading."""
-    from pypinyin.constants import PHRASES_DICT
+    PHRASES_DICT = _phrases_dict()
 
     out: list[tuple[str, str]] = []
     index = 0

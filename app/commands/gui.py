@@ -28,6 +28,9 @@ def run() -> int:
     from app.listener.machine import Mode
 
     logging.basicConfig(format="lingyin: %(name)s: %(message)s", level=logging.WARNING)
+    # The workers are Python: hand the interpreter lock back to the GUI thread sooner than the
+    # default 5 ms, so a long loop on a worker (a grammar reload) does not freeze the window.
+    sys.setswitchinterval(0.001)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lingyin")
     instance = InstanceServer()
