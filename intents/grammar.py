@@ -97,7 +97,9 @@ def merge(parts: list[FilePart], problems: Collector, files: tuple[Path, ...],
     skip = tuple(dict.fromkeys(w for p in parts for w in p.skip_words))
     if not intents and not problems.problems:
         problems.add(Loc(str(files[0]), 1, 1), "the grammar has no intents")
-    return Grammar(tuple(intents.values()), slots, rules, skip, language, files, lists_dir)
+    synonyms = {w: c for p in parts for w, c in p.synonyms.items()}
+    return Grammar(tuple(intents.values()), slots, rules, skip, language, files, lists_dir,
+                   tuple(sorted(synonyms.items(), key=lambda wc: -len(wc[0]))))
 
 
 def expand_rules(node: Node, rules: Mapping[str, Rule], stack: tuple[str, ...] = ()) -> Node:

@@ -19,7 +19,7 @@ from intents.model import CustomAction, Intent, Reply, Rule, SlotDef, Template, 
 from intents.slots import DigitsSlot, ListSlot, ListValue, RangeSlot, Slot, WildcardSlot
 from intents.template import parse_template
 
-TOP_KEYS = ("language", "skip_words", "rules", "slots", "intents")
+TOP_KEYS = ("language", "skip_words", "synonyms", "rules", "slots", "intents")
 INTENT_KEYS = ("domain", "intent", "sentences", "replies", "action", "confirm", "question",
                "tests", "slots")
 SLOT_KINDS = ("values", "list", "range", "digits", "wildcard")
@@ -32,6 +32,7 @@ class FilePart:
     file: str
     language: tuple[str, Loc] | None = None
     skip_words: list[str] = field(default_factory=list)
+    synonyms: dict[str, str] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     slots: list[SlotDef] = field(default_factory=list)
     intents: list[Intent] = field(default_factory=list)
@@ -74,6 +75,12 @@ class FileReader:
             words = [yn.text(n, self.file, "a skip word") for n in
                      yn.sequence(value, self.file, "skip_words")]
             part.skip_words.extend(w for w in words if w.strip())
+        elif key == "synonyms":
+            for word, word_node, canonical in yn.items(value, self.file, "synonyms"):
+                written = yn.text(canonical, self.file, "a synonym's word")
+                if not word.strip() or not written.strip():
+                    raise self.fail(word_node, "a synonym needs a word and what it means")
+                part.synonyms[word] = written
         elif key == "rules":
             for name, _, body in yn.items(value, self.file, "rules"):
                 rule = self.guarded(self.rule, name, body)

@@ -51,6 +51,8 @@ NEAR_MIN = 0.75
 NEAR_SAME = 0.99  # a free-text value that sounds exactly like a list item (near-homophones)
 CLAUSE = re.compile(r"[，,。.!！？?；;、…~～]+")
 CLAUSE_FACTOR = 0.97  # a command found in one clause of several
+# a clause that states how things are (太暗了, 我要睡觉了) rather than asks for something
+STATEMENT = re.compile(r"^(我要|我想|我|太|好|有点|真|屋里|家里|天)")
 MAX_TEXT = 200  # characters: longer input is not one command (and would cost seconds)
 
 
@@ -119,23 +121,38 @@ def _itn() -> Callable[[str], str] | None:
 
 
 class _Variants:
-    """The text as heard and its inverse text normalisation, computed when first needed."""
+    """The text as heard, its inverse text normalisation, and both with the grammar's synonyms
+    read (冷气 → 空调, light → 灯), each computed when first needed."""
 
     def __init__(self, text: str, skip: tuple[str, ...],
-                 itn: Callable[[str], str] | None) -> None:
-        self.text = text
+                 itn: Callable[[str], str] | None,
+                 synonyms: Callable[[str], str] | None = None) -> None:
         self.skip = skip
-        self.itn = itn
         self.items: list[Prepared] = [Prepared(text, skip)]
-        self.done = itn is None
+        self.seen = {text}
+        keep: Callable[[str], str] = lambda t: t  # noqa: E731 - the identity, for the list below
+        read = synonyms or keep
+        normal = itn or keep
+        self.pending: list[Callable[[], str]] = [lambda: normal(text), lambda: read(text),
+                                                 lambda: normal(read(text))]
 
     def get(self, index: int) -> Prepared | None:
-        if index >= len(self.items) and not self.done and self.itn is not None:
-            self.done = True
-            normalized = self.itn(self.text)
-            if normalized != self.text:
-                self.items.append(Prepared(normalized, self.skip))
+        while index >= len(self.items) and self.pending:
+            form = self.pending.pop(0)()
+            if form not in self.seen:
+                self.seen.add(form)
+                self.items.append(Prepared(form, self.skip))
         return self.items[index] if index < len(self.items) else None
+
+
+def _synonym_pattern(synonyms: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
+    """One pattern for every synonym, longest first; Latin words only as whole words
+    (light, not lights… inside another word)."""
+    if not synonyms:
+        return None
+    parts = [rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])" if w.isascii() else re.escape(w)
+             for w, _ in synonyms]
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 Found = dict[str, tuple[Candidate, str]]  # intent key → (best candidate, its stage)
@@ -156,6 +173,8 @@ class Matcher:
         self._slots: dict[str, set[str]] = {}
         self._rule_slots: dict[str, frozenset[str]] = {}
         self._words: dict[str, str] = {}
+        self._synonyms = dict(grammar.synonyms)
+        self._synonym_re = _synonym_pattern(grammar.synonyms)
 
     def _table(self, intent: Intent, name: str) -> SlotTable:
         slot_def = self.grammar.slot(intent, name)
@@ -208,12 +227,12 @@ class Matcher:
 
         The ``text`` and ``skip`` stages count as one when the ``text`` stage has only free-text
         parses: a sentence written out in full but for skip words beats free text."""
-        variants = _Variants(text, self.skip, self.itn)
+        variants = _Variants(text, self.skip, self.itn, self._read_synonyms)
         kind = sentence_kind(text)
         refused = {} if refused is None else refused
         found: Found = {}
         for mode in TYPED_MODES if typed else MODES:
-            for index in range(2):
+            for index in range(4):
                 prepared = variants.get(index)
                 if prepared is None:
                     break
@@ -279,6 +298,12 @@ class Matcher:
         return Candidate(intent.domain, intent.name, slots, confidence,
                          tuple(p for _, p in problems), tuple(k for k, _ in problems))
 
+    def _read_synonyms(self, text: str) -> str:
+        if self._synonym_re is None:
+            return text
+        return self._synonym_re.sub(lambda m: self._synonyms.get(m.group(0))
+                                    or self._synonyms.get(m.group(0).lower(), m.group(0)), text)
+
     def words(self, intent: Intent) -> str:
         """The literal text of ``intent``'s sentences and the rules they use, ``|``-joined."""
         found = self._words.get(intent.key)
@@ -323,14 +348,20 @@ class Matcher:
         clauses = [c for c in CLAUSE.split(text) if c.strip()]
         if len(clauses) < 2:
             return None, reason
-        found = [m for m in (self._judge_whole(c, typed)[0] for c in clauses) if m is not None]
+        judged = [self._judge_whole(c, typed) for c in clauses]
+        refused = next((why for m, why in judged
+                        if m is None and why.startswith(("question:", "negation:"))), "")
+        if refused:  # 别把冷气调到十六度，太冷了: no clause acts on its own
+            return None, refused
+        found = [m for m, _ in judged if m is not None]
         if not found:
             return None, reason
         if len({m.domain for m in found}) > 1:
             return None, "several_commands"
-        # the same domain: the clause that says the most (its slots: 温度调到十八度吧，太热了),
-        # else the last one (a reason, then the command: 太暗了，把灯调亮点)
-        best = max(reversed(found), key=lambda m: len(m.slots))
+        # the same domain: a command over a statement (我要睡觉了，帮我把灯关掉), then the clause
+        # that says the most (温度调到十八度吧，太热了), else the last (太暗了，把灯调亮点)
+        commands = [m for m in found if not STATEMENT.match(m.text)] or found
+        best = max(reversed(commands), key=lambda m: len(m.slots))
         return Match(text, best.domain, best.intent, best.slots, best.confidence * CLAUSE_FACTOR,
                      best.stage, best.alternatives, best.confirm, best.out_of_range), ""
 

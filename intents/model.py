@@ -120,6 +120,8 @@ class Grammar:
     language: str = "zh-CN"
     files: tuple[Path, ...] = ()
     lists_dir: Path | None = None
+    # words read as other words before matching (冷气 → 空调, light → 灯), longest first
+    synonyms: tuple[tuple[str, str], ...] = ()
 
     def slot(self, intent: Intent, name: str) -> SlotDef | None:
         """The definition ``{name}`` refers to in ``intent``: its own first, then the shared."""

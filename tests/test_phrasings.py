@@ -20,7 +20,7 @@ def matcher() -> Matcher:
     return Matcher(load_grammar(GRAMMAR))
 
 
-@pytest.mark.parametrize("name", ["commands", "blind", "blind2"])
+@pytest.mark.parametrize("name", ["commands", "blind", "blind2", "blind3"])
 def test_coverage_floor(matcher: Matcher, name: str) -> None:
     cases = load_commands(PHRASINGS / f"{name}.yaml")
     assert len(cases) > 200
@@ -29,7 +29,8 @@ def test_coverage_floor(matcher: Matcher, name: str) -> None:
     assert score.rate >= 0.95, misses
 
 
-@pytest.mark.parametrize("name", ["never.yaml", "blind_never.yaml", "blind2_never.yaml"])
+@pytest.mark.parametrize("name", ["never.yaml", "blind_never.yaml", "blind2_never.yaml",
+                                  "blind3_never.yaml"])
 def test_questions_negations_and_other_domains_never_perform(matcher: Matcher,
                                                              name: str) -> None:
     never = load_never(PHRASINGS / name)
@@ -103,3 +104,11 @@ def test_a_title_free_decoding_did_not_hear_is_not_taken_silently() -> None:
     assert not words_heard("晴天", heard)
     assert words_heard("七里香", "q ī l ǐ x iāng") and words_heard("七里香", "q ī n ǐ x iāng")
     assert not words_heard("七里香", "q ī x iāng")
+
+
+def test_synonyms_are_read_after_the_sentence_as_written(matcher: Matcher) -> None:
+    match = matcher.match("把卧室的light关掉", typed=True)
+    assert match is not None and match.key == "home.light_off" and match.slots == {"room": "卧室"}
+    match = matcher.match("冷气调到26度", typed=True)
+    assert match is not None and match.slots == {"temperature": 26}
+    assert matcher.match("lights out please", typed=True) is None
