@@ -35,11 +35,13 @@ Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
 LETTER_GAP = re.compile(r"(?<=(?<![A-Za-z])[A-Za-z]) (?=[A-Za-z0-9](?![A-Za-z0-9]))")
 _DIGITS_BY_LETTER = re.compile(
-    rf"(?<=[A-Za-z])[{D_PLAIN}幺]+(?![{CN_NUM}])|(?<![{CN_NUM}])[{D_PLAIN}幺]+(?=[A-Za-z])"
+    rf"(?<=[A-Za-z])[{D_PLAIN}幺]+(?![{CN_NUM}]|点[{CN_NUM}])"  # Python三点一二 is a decimal
+    rf"|(?<![{CN_NUM}])[{D_PLAIN}幺]+(?=[A-Za-z])"
 )
 _TRAIN = re.compile(rf"(?<![{CN_NUM}])([高动特快直])([{D_PLAIN}幺]{{2,4}})(?![{CN_NUM}点])")
 _TRAIN_LETTER = {"高": "G", "动": "D", "特": "T", "快": "K", "直": "Z"}
-_IP = re.compile(rf"[{CN_NUM}]+(?:点[{CN_NUM}]+){{3}}")
+# dotted numbers: IP addresses and versions (二点三点一 → 2.3.1), never one decimal
+_IP = re.compile(rf"[{CN_NUM}]+(?:点[{CN_NUM}]+){{2,3}}")
 
 
 def _digit_chars(text: str) -> str:
