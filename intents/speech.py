@@ -122,6 +122,7 @@ class SpeechUnderstander:
 class UnderstandingStream:
     def __init__(self, owner: SpeechUnderstander, stream: Stream, both: PairedSearch) -> None:
         self.owner, self.stream, self.both = owner, stream, both
+        self._heard_text: tuple[str, str] | None = None  # (free pinyin, its Hanzi)
 
     def accept(self, samples: Samples) -> None:
         self.stream.accept(samples)
@@ -201,8 +202,7 @@ class UnderstandingStream:
         matcher = self.owner.matcher
         if matcher is None or not hasattr(matcher, "refusal"):
             return ""
-        heard = self.owner.to_hanzi(free.pinyin) if free.tokens else ""
-        for sentence in (text, heard):
+        for sentence in (text, self._heard(free)):
             why = str(matcher.refusal(sentence_kind(sentence), intent))
             if why:
                 return why
@@ -241,8 +241,15 @@ class UnderstandingStream:
     def _wild_text(self, tokens: list[int]) -> str:
         return self.owner.to_hanzi(self.owner.recognizer.model.tokens.text(tokens))
 
+    def _heard(self, free: Result) -> str:
+        """Free decoding as Hanzi, converted once per utterance."""
+        if self._heard_text is None or self._heard_text[0] != free.pinyin:
+            self._heard_text = (free.pinyin,
+                                self.owner.to_hanzi(free.pinyin) if free.tokens else "")
+        return self._heard_text[1]
+
     def _fallback(self, free: Result, ratio: float, reason: str) -> Understanding:
-        heard = self.owner.to_hanzi(free.pinyin) if free.tokens else ""
+        heard = self._heard(free)
         match = self.owner.matcher.match(heard) if heard and self.owner.matcher else None
         if match is not None and match.confidence >= TEXT_MATCH_MIN:
             return Understanding(heard, free.pinyin, False, match.domain, match.intent,

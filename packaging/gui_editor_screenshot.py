@@ -15,7 +15,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-BROKEN_LINE = 44  # "<请><把>(音量|声音|音响)<设到>{volume}<尾>" in volume.yaml
+VOLUME = Path(__file__).resolve().parent.parent / "resources" / "grammar" / "zh-CN" / "volume.yaml"
+
+
+def broken_line() -> tuple[int, str]:
+    """The line of volume.yaml with 把音量<设到>{volume}, and that line with a ``)`` missing."""
+    for number, line in enumerate(VOLUME.read_text(encoding="utf-8").splitlines(), 1):
+        if "<设到>" in line and "|音响)" in line:
+            return number, line.replace("|音响)", "|音响", 1)
+    raise SystemExit(f"{VOLUME}: the volume.set sentence to break is not there any more")
 
 
 def wait_for(app: object, done: Callable[[], bool], timeout: float) -> None:
@@ -46,11 +54,12 @@ def main(out: Path) -> int:
     wait_for(app, lambda: editor.try_result.text().startswith("volume.set"), 60)
 
     editor.open_file("volume.yaml")
-    cursor = QTextCursor(editor.code.document().findBlockByNumber(BROKEN_LINE - 1))
+    number, broken = broken_line()
+    cursor = QTextCursor(editor.code.document().findBlockByNumber(number - 1))
     cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
-    cursor.insertText('      - "<请><把>(音量|声音|音响<设到>{volume}<尾>"')
+    cursor.insertText(broken)
     wait_for(app, lambda: bool(editor.problems), 60)
-    editor.code.go_to(BROKEN_LINE, editor.problems[0].loc.col)
+    editor.code.go_to(number, editor.problems[0].loc.col)
     wait_for(app, lambda: "语法有错误" in editor.try_result.text(), 60)
     wait_for(app, lambda: True, 0)
     editor.grab().save(str(out))

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from fake_home_assistant import TOKEN, FakeHomeAssistant
+from fake_home_assistant import TOKEN, FakeHomeAssistant, say_to_home
 
 from app.actions.base import ActionRequest, ActionResult
 from app.actions.home import HomeActions
@@ -17,7 +17,6 @@ from app.actions.home_assistant import EntityState, HomeAssistantClient, normali
 from app.actions.home_entities import display, in_room, kind_of, of_kind, room_of
 from app.config import AppSettings
 from intents.grammar import load_grammar
-from intents.matcher import Matcher
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "resources" / "grammar" / "zh-CN"
 
@@ -226,19 +225,11 @@ def test_devices_that_are_not_there(home: HomeActions, fake: FakeHomeAssistant) 
 
 
 def test_sentences_of_the_default_grammar(home: HomeActions, fake: FakeHomeAssistant) -> None:
-    matcher = Matcher(load_grammar(GRAMMAR))
-    for text, entity, state in [("把卧室灯打开", "light.bedroom", "on"),
-                                ("关掉卧室的灯", "light.bedroom", "off"),
-                                ("打开书房的风扇", "switch.study_fan", "on"),
-                                ("把卧室的窗帘打开", "cover.bedroom_curtain", "open"),
-                                ("关闭空调", "climate.living_room", "off")]:
-        match = matcher.match(text)
-        assert match is not None and match.domain == "home", text
-        action = f"home.{match.intent}"
-        result = home.handlers()[action](
-            ActionRequest(action, "home", match.intent, dict(match.slots), text=text))
-        assert result.performed, (text, result)
-        assert fake.state(entity) == state, text
+    say_to_home(home, [("把卧室灯打开", "light.bedroom", "on"),
+                       ("关掉卧室的灯", "light.bedroom", "off"),
+                       ("打开书房的风扇", "switch.study_fan", "on"),
+                       ("把卧室的窗帘打开", "cover.bedroom_curtain", "open"),
+                       ("关闭空调", "climate.living_room", "off")], fake)
 
 
 # -- failures and dry runs -------------------------------------------------------------------

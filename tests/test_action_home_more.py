@@ -9,13 +9,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from fake_home_assistant import ACTIVATED, TOKEN, FakeHomeAssistant
+from fake_home_assistant import ACTIVATED, TOKEN, FakeHomeAssistant, say_to_home
 
 from app.actions.base import ActionRequest, ActionResult
 from app.actions.home import HomeActions
 from app.actions.home_assistant import HomeAssistantClient
-from intents.grammar import load_grammar
-from intents.matcher import Matcher
 
 GRAMMAR = Path(__file__).resolve().parent.parent / "resources" / "grammar" / "zh-CN"
 
@@ -273,22 +271,14 @@ def test_no_vacuum(small: tuple[HomeActions, FakeHomeAssistant]) -> None:
 
 # -- the grammar's sentences and dry runs ----------------------------------------------------
 def test_sentences_of_the_default_grammar(home: HomeActions, fake: FakeHomeAssistant) -> None:
-    matcher = Matcher(load_grammar(GRAMMAR))
-    for text, entity, state in [("客厅灯换成蓝色的", "light.living_room_strip", "on"),
-                                ("把卧室窗帘打开百分之三十", "cover.bedroom_curtain", "open"),
-                                ("打开回家模式", "scene.arrive", ACTIVATED),
-                                ("把门锁上", "lock.back_door", "locked"),
-                                ("解锁前门", "lock.front_door", "unlocked"),
-                                ("打扫一下客厅", "vacuum.roborock", "cleaning"),
-                                ("扫地机器人回去充电", "vacuum.roborock", "returning"),
-                                ("书房的灯开着吗", "light.desk_lamp", "off")]:
-        match = matcher.match(text)
-        assert match is not None and match.domain == "home", text
-        action = f"home.{match.intent}"
-        result = home.handlers()[action](
-            ActionRequest(action, "home", match.intent, dict(match.slots), text=text))
-        assert result.performed, (text, result)
-        assert fake.state(entity) == state, text
+    say_to_home(home, [("客厅灯换成蓝色的", "light.living_room_strip", "on"),
+                       ("把卧室窗帘打开百分之三十", "cover.bedroom_curtain", "open"),
+                       ("打开回家模式", "scene.arrive", ACTIVATED),
+                       ("把门锁上", "lock.back_door", "locked"),
+                       ("解锁前门", "lock.front_door", "unlocked"),
+                       ("打扫一下客厅", "vacuum.roborock", "cleaning"),
+                       ("扫地机器人回去充电", "vacuum.roborock", "returning"),
+                       ("书房的灯开着吗", "light.desk_lamp", "off")], fake)
     assert fake.attribute("light.living_room_strip", "rgb_color") == [0, 0, 255]
     assert fake.attribute("cover.bedroom_curtain", "current_position") == 30
 

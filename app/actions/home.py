@@ -107,10 +107,7 @@ class HomeActions(MoreHomeActions, Actions):
         def work(states: list[EntityState]) -> ActionResult:
             found = self._select(request, of_kind(states, kind), kind.label,
                                  lambda e: is_on(e) != on, settled=True)
-            live = [e for e in found if e.state != "unavailable"]
-            if not live:
-                raise _Stop(ActionResult.failed(f"{names(found)}现在连不上",
-                                                f"unavailable: {ids(found)}"))
+            live = self._live(found)
             todo = [e for e in live if is_on(e) != on]
             if not todo:
                 return self._done(request, live, f"{names(live)}已经{'开' if on else '关'}着了")

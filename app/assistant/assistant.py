@@ -4,7 +4,6 @@ desktop app."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -41,15 +40,11 @@ class TurnResult:
 
 
 class Assistant:
-    def __init__(self, grammar: Callable[[], Grammar], match: Callable[[str], Any],
+    def __init__(self, grammar: Callable[[], Grammar], match: Callable[..., Any],
                  dispatcher: Dispatcher, dialogue: Dialogue, *, dry_run: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.grammar = grammar
         self.match = match
-        try:
-            self._takes_typed = "typed" in inspect.signature(match).parameters
-        except (TypeError, ValueError):
-            self._takes_typed = False
         self.dispatcher = dispatcher
         self.dialogue = dialogue
         self.dry_run = dry_run
@@ -57,7 +52,7 @@ class Assistant:
         self._context: dict[str, Mapping[str, object]] = {}
 
     def text_turn(self, text: str) -> TurnResult:
-        found = self._match_typed(text)
+        found = self.match(text, typed=True)  # typed text is matched as written
         if found is None:
             return self.turn(Heard(text, rejected=True))
         ranges = {k: (v.number, v.slot.start, v.slot.stop, v.slot.unit)
@@ -65,12 +60,6 @@ class Assistant:
         return self.turn(Heard(text, found.domain, found.intent, dict(found.slots),
                                unsure=bool(getattr(found, "unsure", False)),
                                out_of_range=ranges))
-
-    def _match_typed(self, text: str) -> Any:
-        """Typed text is matched as written (no sound-alike stages) when the matcher can."""
-        if self._takes_typed:
-            return self.match(text, typed=True)  # type: ignore[call-arg]
-        return self.match(text)
 
     def speech_turn(self, understanding: Any) -> TurnResult:
         u = understanding

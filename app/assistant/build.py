@@ -33,7 +33,7 @@ class Built:
         self.actions.close()
 
 
-def build_assistant(grammar: Callable[[], Grammar], match: Callable[[str], Any], *,
+def build_assistant(grammar: Callable[[], Grammar], match: Callable[..., Any], *,
                     grammar_path: Path, lists: Path | None = None, dry_run: bool = False,
                     settings: AppSettings | None = None,
                     on_timer: Callable[[Entry], None] | None = None,

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,34 @@ class HotkeyBackend(Protocol):
 
     def stop(self) -> None:
         """Stop watching, waiting a bounded time (never hangs quitting)."""
+
+
+class PollingBackend:
+    """A backend whose work runs on its own daemon thread until ``stop`` (X11, the portal):
+    subclasses implement ``_run(sink)`` and poll ``self._stop`` every ``poll_seconds``."""
+
+    THREAD_NAME = "lingyin-hotkey"
+
+    def __init__(self, combo: KeyCombo, poll_seconds: float) -> None:
+        self.combo = combo
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, sink: HotkeySink) -> None:
+        self._thread = threading.Thread(target=self._run, args=(sink,), daemon=True,
+                                        name=self.THREAD_NAME)
+        self._thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("%s did not stop within %.1f s", self.THREAD_NAME, timeout)
+
+    def _run(self, sink: HotkeySink) -> None:
+        raise NotImplementedError
 
 
 class HotkeyRelay(QObject):

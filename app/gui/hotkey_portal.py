@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from app.gui.hotkey import HotkeySink, KeyCombo
+from app.gui.hotkey import HotkeySink, KeyCombo, PollingBackend
 
 log = logging.getLogger("lingyin.gui")
 BUS_NAME = "org.freedesktop.portal.Desktop"
@@ -39,29 +39,16 @@ class PortalError(Exception):
     """Why the shortcut could not be bound (Chinese, shown in the window)."""
 
 
-class PortalHotkey:
+class PortalHotkey(PollingBackend):
     name = "portal"
     holds = True
 
+    THREAD_NAME = "lingyin-hotkey-portal"
+
     def __init__(self, combo: KeyCombo, bus: str = "SESSION", poll_seconds: float = 0.2) -> None:
-        self.combo = combo
+        super().__init__(combo, poll_seconds)
         self.bus = bus
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.bound = threading.Event()  # the shortcut is bound (tests wait for it)
-
-    def start(self, sink: HotkeySink) -> None:
-        self._thread = threading.Thread(target=self._run, args=(sink,), daemon=True,
-                                        name="lingyin-hotkey-portal")
-        self._thread.start()
-
-    def stop(self, timeout: float = 1.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("the portal hotkey thread did not stop within %.1f s", timeout)
 
     # ---- the worker thread ----------------------------------------------------------------
     def _run(self, sink: HotkeySink) -> None:

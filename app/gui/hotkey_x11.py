@@ -15,7 +15,7 @@ import logging
 import select
 import threading
 
-from app.gui.hotkey import HotkeySink, KeyCombo
+from app.gui.hotkey import HotkeySink, KeyCombo, PollingBackend
 
 log = logging.getLogger("lingyin.gui")
 KEY_PRESS, KEY_RELEASE = 2, 3
@@ -87,31 +87,18 @@ def _install_error_handler(lib: ctypes.CDLL) -> None:
             _handler = _record_error
 
 
-class X11Hotkey:
+class X11Hotkey(PollingBackend):
     """Grabs ``combo`` on the X display ``display`` (":0") and reports it to the sink."""
 
     name = "x11"
     holds = True
 
+    THREAD_NAME = "lingyin-hotkey-x11"
+
     def __init__(self, combo: KeyCombo, display: str, poll_seconds: float = 0.1) -> None:
-        self.combo = combo
+        super().__init__(combo, poll_seconds)
         self.display_name = display
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.grabbed = threading.Event()  # set once the grab is in place (tests wait for it)
-
-    def start(self, sink: HotkeySink) -> None:
-        self._thread = threading.Thread(target=self._run, args=(sink,), daemon=True,
-                                        name="lingyin-hotkey-x11")
-        self._thread.start()
-
-    def stop(self, timeout: float = 1.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("the X11 hotkey thread did not stop within %.1f s", timeout)
 
     # ---- the worker thread: it alone touches its X connection ------------------------------
     def _run(self, sink: HotkeySink) -> None:

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app.gui.widgets import ErrorBanner
+from app.gui.widgets import Banner, ErrorBanner
+from app.gui.widgets import escape_html as _escape
 
 
 @dataclass(frozen=True)
@@ -129,11 +129,6 @@ def explain(message: str) -> Explained:
                      message)
 
 
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\n", "<br>"))
-
-
 def problem_html(explained: Explained) -> str:
     html = (f"<b>出错了：</b>{_escape(explained.summary)}<br>"
             f"<b>怎么办：</b>{_escape(explained.advice)}")
@@ -155,22 +150,10 @@ class ProblemBanner(ErrorBanner):
         self.show()
 
 
-class InfoBanner(QWidget):
+class InfoBanner(Banner):
     """A note (not an error) until dismissed: e.g. that the global hotkey is unavailable."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("知道了")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close)
-        self.setStyleSheet("background: #fff8e1; color: #5d4200;")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.hide()
+    STYLE = "background: #fff8e1; color: #5d4200;"
 
     def show_notice(self, text: str) -> None:
         self.label.setText(_escape(text))

@@ -86,9 +86,6 @@ def wake_job(specs: list[str], device: str | None, load: ModelLoader,
 
 def engine_voices() -> list[tuple[str, str]]:
     """(id, name) of the voices pyttsx3 (espeak-ng) offers; [] when it cannot start."""
-    from app.listener import tts
+    from app.listener.tts import available_voices
 
-    engine = tts._engine_thread()  # the process's one engine, shared with the speaker
-    if not engine.ready.wait(VOICE_TIMEOUT) or engine.failure:
-        return []
-    return [(v.id, v.name or v.id) for v in engine.voices]
+    return available_voices(VOICE_TIMEOUT)

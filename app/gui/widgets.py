@@ -59,8 +59,10 @@ class LevelMeter(QProgressBar):
         self.setValue(round(100 * meter_fraction(value)))
 
 
-class ErrorBanner(QWidget):
-    """A problem and what to do about it, until dismissed."""
+class Banner(QWidget):
+    """A line of selectable text across the window with a 知道了 button, hidden until shown."""
+
+    STYLE = "background: #fdecea; color: #8a1f11;"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,12 +74,16 @@ class ErrorBanner(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
-        self.setStyleSheet("background: #fdecea; color: #8a1f11;")
+        self.setStyleSheet(self.STYLE)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.hide()
 
+
+class ErrorBanner(Banner):
+    """A problem and what to do about it, until dismissed."""
+
     def show_problem(self, message: str, advice: str) -> None:
-        self.label.setText(f"<b>出错了：</b>{_escape(message)}<br><b>怎么办：</b>{_escape(advice)}")
+        self.label.setText(f"<b>出错了：</b>{escape_html(message)}<br><b>怎么办：</b>{escape_html(advice)}")
         self.show()
 
     @property
@@ -149,6 +155,6 @@ class HistoryView(QTreeWidget):
             self.copied.emit(text)
 
 
-def _escape(text: str) -> str:
+def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
         "\n", "<br>")

@@ -171,6 +171,15 @@ def _engine_thread() -> _EngineThread:
         return _engine
 
 
+def available_voices(timeout: float) -> list[tuple[str, str]]:
+    """(id, name) of the voices the speech engine offers (the process's one engine, shared with
+    the speaker); [] when it cannot start within ``timeout`` seconds."""
+    engine = _engine_thread()
+    if not engine.ready.wait(timeout) or engine.failure:
+        return []
+    return [(v.id, v.name or v.id) for v in engine.voices]
+
+
 def espeak_command(text: str, path: Path, options: RenderOptions) -> list[str]:
     program = shutil.which("espeak-ng") or shutil.which("espeak")
     if program is None:
