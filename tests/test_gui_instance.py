@@ -5,9 +5,12 @@ so once); timers going off and errors become notifications."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +25,8 @@ from test_gui_window import FakeLive, open_window
 from app.assistant.service import AssistantService
 from app.cli import main
 from app.gui.history import HistoryStore
-from app.gui.instance import InstanceServer, server_name
+from app.gui import instance as instance_module
+from app.gui.instance import InstanceServer, runtime_folder, send, server_name, socket_path
 from app.gui.tray import STILL_RUNNING, NoticeMemory, Tray
 from app.gui.window import MainWindow
 
@@ -155,14 +159,11 @@ def test_lingyin_ptt_without_the_app_says_what_to_do(  # type: ignore[no-untyped
 
 def test_a_stale_socket_of_a_crashed_app_is_recovered(  # type: ignore[no-untyped-def]
         qtbot, dirs: Path, server: InstanceServer) -> None:
-    probe = QLocalServer()
-    assert probe.listen(server.name)
-    path = probe.fullServerName()
-    probe.close()
+    path = socket_path(server.name)
     crashed = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     crashed.bind(path)  # a socket file nobody listens on, as a killed app leaves it
     crashed.close()
-    assert Path(path).exists() and not QLocalServer().listen(server.name)
+    assert Path(path).exists() and not QLocalServer().listen(path)
     assert server.start() and server.listening
     received: list[str] = []
     server.message.connect(received.append)
@@ -255,3 +256,57 @@ def test_live_factory_routes_announcements_to_the_window(  # type: ignore[no-unt
         qtbot.waitUntil(lambda: got == ["提醒：喝水"], timeout=5000)
     finally:
         live.close()
+
+
+def test_the_socket_lives_in_a_folder_only_this_user_can_enter(dirs: Path) -> None:
+    path = Path(socket_path(server_name()))
+    folder = path.parent
+    info = folder.lstat()
+    assert folder.is_dir() and not folder.is_symlink()
+    assert info.st_uid == os.getuid() and info.st_mode & 0o077 == 0, oct(info.st_mode)
+    assert path.parent != Path(tempfile.gettempdir())  # never a predictable name in /tmp
+
+
+def test_a_folder_taken_by_someone_else_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared_tmp = tmp_path / "tmp"
+    shared_tmp.mkdir()
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("TMPDIR", str(shared_tmp))
+    monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    squatted = shared_tmp / f"lingyin-{os.getuid()}"
+    squatted.mkdir()
+    squatted.chmod(0o777)  # another user made it first, open to all
+    folder = runtime_folder()
+    assert folder != squatted and folder == tmp_path / "cache" / "run"
+    assert folder.stat().st_mode & 0o077 == 0
+
+
+SQUATTER = """
+import os, socket, sys
+if os.getuid() == 0:
+    os.setgid(65534); os.setuid(65534)  # another local user (nobody)
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777); server.listen(1)
+print("ready", flush=True)
+conn, _ = server.accept()
+conn.recv(100); conn.sendall(b"ok\\n")  # pretends to be the app and takes the message
+"""
+
+
+def test_an_answer_from_another_user_is_never_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="lingyin-squat-"))  # a shared folder in /tmp
+    folder.chmod(0o777)
+    path = folder / "lingyin.sock"
+    proc = subprocess.Popen([sys.executable, "-c", SQUATTER, str(path)], text=True,
+                            stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        if os.getuid() != 0:  # no second user to run as: this process poses as one
+            monkeypatch.setattr(instance_module, "_own_uid", lambda: os.getuid() + 1)
+        assert not send(str(path), "ptt", timeout_ms=1000)
+    finally:
+        proc.kill()
+        proc.wait(timeout=5)
+        shutil.rmtree(folder, ignore_errors=True)
