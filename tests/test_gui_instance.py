@@ -24,8 +24,8 @@ from test_gui_window import FakeLive, open_window
 
 from app.assistant.service import AssistantService
 from app.cli import main
-from app.gui.history import HistoryStore
 from app.gui import instance as instance_module
+from app.gui.history import HistoryStore
 from app.gui.instance import InstanceServer, runtime_folder, send, server_name, socket_path
 from app.gui.tray import STILL_RUNNING, NoticeMemory, Tray
 from app.gui.window import MainWindow
