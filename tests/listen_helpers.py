@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 from app.listener.assemble import ListenerOptions, build_listener
 from app.listener.events import ListenerEvent
 from app.listener.machine import MachineConfig, Mode
+from app.listener.runtime import Decide
 from app.listener.sources import FileSource
 from asr.audio import Samples, load_audio
 from asr.recognizer import Recognizer
@@ -50,9 +52,12 @@ def espeak(text: str, level: float = 0.3) -> Samples:
 
 def listen(samples: Samples, grammar: Path, recognizer: Recognizer, to_hanzi: ToHanzi, *,
            mode: str = "ptt", wake: list[str] | None = None, chunk: int = 512,
-           hangover: float | None = None, **machine: object) -> list[ListenerEvent]:
+           hangover: float | None = None, decide: Decide | None = None,
+           on_lapsed: Callable[[], None] | None = None,
+           **machine: object) -> list[ListenerEvent]:
     """Run the listener over ``samples`` as fast as it decodes; returns its events. In
-    push-to-talk mode the whole audio is one press."""
+    push-to-talk mode the whole audio is one press. ``decide`` stands for the assistant;
+    ``on_lapsed`` is told when an answer window closes unanswered."""
     events: list[ListenerEvent] = []
     config = replace(MachineConfig(mode=Mode(mode), hold=True), **machine)  # type: ignore[arg-type]
     options = ListenerOptions(machine=config, wake=wake or [], speak=False, grammar=grammar,
@@ -60,6 +65,8 @@ def listen(samples: Samples, grammar: Path, recognizer: Recognizer, to_hanzi: To
     source = FileSource("test audio", chunk, fast=True, samples=samples)
     assembled = build_listener(options, events.append, recognizer=recognizer,
                                to_hanzi=to_hanzi, source=source)
+    assembled.listener.decide = decide
+    assembled.listener.on_answer_lapsed = on_lapsed
     if mode == "ptt":
         assembled.listener.press()
     assembled.listener.run()

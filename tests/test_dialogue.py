@@ -61,7 +61,7 @@ def test_golden_conversation(conversation: dict, grammar: Grammar, matcher: Matc
     assistant = make_assistant(grammar, matcher, recorder, clock)
     previous = None
     for turn in conversation["turns"]:
-        clock[0] += 5.0
+        clock[0] += turn.get("after", 5.0)  # seconds since the previous turn
         before = len(recorder.calls)
         result = assistant.text_turn(turn["say"])
         where = f"{conversation['name']!r}, turn {turn['say']!r}: {result}"
@@ -89,6 +89,17 @@ def test_follow_ups_expire(grammar: Grammar, matcher: Matcher) -> None:
     assistant.text_turn("北京明天天气怎么样")
     clock[0] += 600.0  # ten minutes later "后天呢" means nothing
     assert assistant.text_turn("后天呢").reply == "抱歉，我没听懂"
+
+
+def test_a_question_lapses_when_the_listener_says_it_went_unanswered(
+        grammar: Grammar, matcher: Matcher) -> None:
+    recorder, clock = Recorder(grammar), [0.0]
+    assistant = make_assistant(grammar, matcher, recorder, clock)
+    assert assistant.text_turn("关机").expect_reply
+    assistant.lapse()  # the answer window closed with nothing said
+    clock[0] += 2.0
+    result = assistant.text_turn("好")
+    assert recorder.calls == [] and not result.performed and not result.expect_reply
 
 
 def test_every_action_needs_a_handler(grammar: Grammar) -> None:

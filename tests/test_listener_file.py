@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from listen_helpers import espeak, intents_of, kinds, listen, silence, write_dev_grammar
 
+from app.listener.runtime import Reply
 from asr.audio import load_audio
 from asr.recognizer import Recognizer
 from intents.grammar import load_grammar
@@ -95,3 +96,21 @@ def test_fixed_hangover_waits_the_full_silence(grammar: Path, recognizer, to_han
     assert end.data["reason"] == "silence"
     assert 0.69 <= end.t - float(end.data["last_speech"]) <= 0.75  # type: ignore[arg-type]
     assert intents_of(events) == [("climate.warmer", {})]
+
+
+@pytest.mark.parametrize("asks", [True, False])
+def test_a_question_left_unanswered_lapses_when_the_answer_window_closes(  # type: ignore[no-untyped-def]
+        asks: bool, grammar: Path, recognizer, to_hanzi, clip) -> None:
+    """确定吗？ and then nothing for the whole answer window: the assistant is told, so a short
+    utterance heard much later is never taken as the answer."""
+    lapsed: list[bool] = []
+
+    def decide(understanding, done) -> None:  # type: ignore[no-untyped-def]
+        done(Reply("要设定二十九度吗？" if asks else "好的", expect_reply=asks))
+
+    audio = np.concatenate([silence(0.5), load_audio(clip("W0001")), silence(9.0)])
+    events = listen(audio, grammar, recognizer, to_hanzi, decide=decide,
+                    on_lapsed=lambda: lapsed.append(True), hold=False, answer_window=4.0)
+    states = [e.data["state"] for e in events if e.kind == "state"]
+    assert ("follow_up" in states) is asks, states
+    assert lapsed == ([True] if asks else [])

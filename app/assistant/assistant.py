@@ -66,6 +66,10 @@ class Assistant:
         return self.turn(Heard(u.text, u.domain, u.intent, dict(u.slots), bool(u.rejected),
                                bool(getattr(u, "unsure", False))))
 
+    def lapse(self) -> None:
+        """A question went unanswered: the next turn is a new command."""
+        self.dialogue.lapse()
+
     def turn(self, heard: Heard) -> TurnResult:
         grammar = self.grammar()
         step = self.dialogue.turn(heard, grammar, self.clock())

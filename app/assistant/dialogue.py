@@ -4,6 +4,9 @@ or say something), no I/O and no clock of its own (``t`` comes with each turn).
 - **Slot prompts**: an intent without what it needs (resources/assistant: ``required``) asks for
   it (打电话 → 打给谁？ → 张三), reading the answer with the intent's own slot definitions.
 - **Confirmation** for intents marked ``confirm`` (要打给张三吗？ → 对 / 不).
+- **Questions lapse**: an answer counts only within ``question_seconds`` of the question (or
+  until ``lapse()``, when the listener's answer window closed unanswered); later, the turn starts
+  fresh, so a 好 an hour after 确定要关机吗？ shuts nothing down.
 - **Cancel** at any point (算了, 取消), **repeat** (再说一遍) the last reply.
 - **Follow-ups** that reuse the last command: 再大一点 / 再小一点 (the same direction, the right
   intent for what was changed last), and 明天呢 / 上海呢 / 那卧室呢 (the last command again with
@@ -63,6 +66,7 @@ class _Pending:
     tries: int = 0
     confirmed: bool = False
     unsure: bool = False
+    asked: float = 0.0  # when the question was (last) asked
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,20 @@ class Dialogue:
     def said(self, reply: str) -> None:
         self._last_reply = reply
 
+    def lapse(self) -> None:
+        """The question went unanswered (the listener's answer window closed): drop it."""
+        self._reset()
+
     # ---- one turn -------------------------------------------------------------------------
     def turn(self, heard: Heard, grammar: Grammar, t: float) -> Step:
+        if self._pending is not None and t - self._pending.asked > self.policy.question_seconds:
+            self._reset()  # too late to be the answer: a fresh turn
+        step = self._turn(heard, grammar, t)
+        if step.expect_reply and self._pending is not None:
+            self._pending.asked = t
+        return step
+
+    def _turn(self, heard: Heard, grammar: Grammar, t: float) -> Step:
         words = normalise(heard.text)
         if heard.key == "assistant.repeat":
             return self._say(self._last_reply or self.policy.text("nothing_to_repeat"), False,

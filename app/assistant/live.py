@@ -62,6 +62,7 @@ def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool =
     service_box.append(service)
     service.say = listener.say
     listener.decide = service.decide
+    listener.on_answer_lapsed = service.lapse
     missed = built.actions.timers.scheduler.missed() if built.actions.timers.scheduler else []
     text = missed_text(missed, time.time()) if missed else None
     if text:

@@ -51,6 +51,7 @@ class Policy:
     more: Direction = Direction(frozenset(), {})
     less: Direction = Direction(frozenset(), {})
     follow_up_seconds: float = 120.0
+    question_seconds: float = 20.0  # a question (打给谁？, 确定要关机吗？) lapses after this
 
     def text(self, key: str, **values: object) -> str:
         template = self.texts.get(key, key)
@@ -83,4 +84,5 @@ def _parse(raw: Any) -> Policy:
                   no=_words(raw["refuse_words"]), cancel=_words(raw["cancel_words"]),
                   texts={k: str(v) for k, v in (raw.get("texts") or {}).items()},
                   more=_direction(raw.get("more")), less=_direction(raw.get("less")),
-                  follow_up_seconds=float(raw.get("follow_up_seconds", 120)))
+                  follow_up_seconds=float(raw.get("follow_up_seconds", 120)),
+                  question_seconds=float(raw.get("question_seconds", 20)))

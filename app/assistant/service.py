@@ -34,6 +34,10 @@ class AssistantService:
         """The listener's hook: understand → act → reply, off the listener's thread."""
         self._jobs.put(lambda: done(self._reply(self.assistant.speech_turn(understanding))))
 
+    def lapse(self) -> None:
+        """The listener's answer window closed unanswered: the question lapses."""
+        self._jobs.put(self.assistant.lapse)
+
     def type_text(self, text: str) -> None:
         """A typed command: the same conversation; the reply is said like a spoken one's."""
         def job() -> None:

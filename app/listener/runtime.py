@@ -108,6 +108,8 @@ class Listener:
         self.voice = voice
         self.live_time = live_time
         self.decide = decide  # the assistant; None: the intent's reply template is the reply
+        # told when a follow-up (answer) window closes with nothing said
+        self.on_answer_lapsed: Callable[[], None] | None = None
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._history: deque[AudioChunk] = deque()
         self._segmenter = Segmenter(self.config.endpoint)
@@ -381,6 +383,10 @@ class Listener:
 
     # ---- the machine's effects --------------------------------------------------------------
     def _handle(self, event: m.Event) -> None:
+        unanswered = (isinstance(event, m.CaptureEnded) and not event.heard
+                      and self.machine.state is m.State.FOLLOW_UP)
+        if unanswered and self.on_answer_lapsed is not None:
+            self.on_answer_lapsed()  # a question asked is not answered later by chance
         for effect in self.machine.handle(event, self.now()):
             if isinstance(effect, m.Arm):
                 self._ptt_capture = isinstance(event, m.PttDown)
