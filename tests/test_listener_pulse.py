@@ -62,12 +62,12 @@ def run_listener(recognizer, to_hanzi) -> Iterator[Callable[..., Running]]:  # t
 
     def start(grammar: Path, *, mode: str = "ptt", speak: bool = False, device: str = "pulse",
               wake: list[str] | None = None, hold: bool = False,
-              volume: float = 1.0) -> Running:
+              volume: float = 1.0, allow_monitor: bool = False) -> Running:
         running = Running()
         options = ListenerOptions(machine=MachineConfig(mode=Mode(mode), hold=hold),
                                   wake=wake or [], speak=speak, grammar=grammar,
                                   speaker=SpeakerSettings(volume=volume))
-        source = MicrophoneSource(device)
+        source = MicrophoneSource(device, allow_monitor=allow_monitor)
         assembled = build_listener(options, running.add, recognizer=recognizer,
                                    to_hanzi=to_hanzi, source=source)
         running.listener = assembled.listener
@@ -142,8 +142,9 @@ def play_to_sink(samples: np.ndarray) -> subprocess.Popen[bytes]:
 
 def test_own_replies_do_not_wake_or_command_it(null_speaker: NullSpeaker,  # type: ignore[no-untyped-def]
                                                run_listener, clip, wake_phrase) -> None:
-    null_speaker.use_monitor_as_mic()
-    running = run_listener(REPLY_GRAMMAR, mode="wake", wake=[WAKE], speak=True)
+    null_speaker.use_monitor_as_mic()  # the echo of the room, chosen on purpose
+    running = run_listener(REPLY_GRAMMAR, mode="wake", wake=[WAKE], speak=True,
+                           allow_monitor=True)
     running.wait_for(is_state("wake_listen"), 10)
     said = np.concatenate([silence(0.5), wake_phrase, silence(0.1), load_audio(clip("W0001"))])
     play_to_sink(said).wait(30)
@@ -210,3 +211,39 @@ def test_microphone_unplugged_and_back(virtual_mic: VirtualMic, run_listener,  #
     virtual_mic.play(np.concatenate([load_audio(clip("W0001")), silence(0.5)]))
     running.wait_for(lambda e: e.kind == "intent", 20)
     assert intents_of(running.events)[-1] == ("climate.set_temperature", {"temperature": 29})
+
+
+def test_a_vanished_microphone_is_never_replaced_by_the_computers_output(  # type: ignore[no-untyped-def]
+        null_speaker: NullSpeaker, virtual_mic: VirtualMic, run_listener, dev_grammar: Path,
+        clip) -> None:
+    """Unplugged, the audio server moves the recording to the loudspeaker's monitor: Lingyin
+    says the microphone is gone and hears nothing the computer plays."""
+    running = run_listener(dev_grammar, mode="ptt")
+    running.wait_for(is_state("idle"), 10)
+    time.sleep(0.5)
+    virtual_mic.unload()
+    # (the move may first look like a stall; reopened, the recording lands on the monitor)
+    error = running.wait_for(lambda e: e.kind == "error" and "is gone" in e.data["message"], 10)
+    assert null_speaker.monitor in str(error.data["message"])
+    running.wait_for(is_state("device_lost"), 5)
+    mark = len(running.events)
+    running.listener.press()
+    play_to_sink(np.concatenate([load_audio(clip("W0001")), silence(0.5)])).wait(30)
+    time.sleep(2.0)
+    heard = [e.kind for e in running.events[mark:]]
+    assert not {"speech_start", "intent", "rejected"} & set(heard), heard
+    errors = [e.data["message"] for e in running.events if e.kind == "error"]
+    assert len(errors) == len(set(errors)) <= 2, errors  # each said once while it keeps trying
+    states = [e.data["state"] for e in running.events if e.kind == "state"]
+    assert states.count("device_lost") == 1, states  # no flapping back to idle
+
+
+def test_a_monitor_chosen_on_purpose_is_recorded(  # type: ignore[no-untyped-def]
+        null_speaker: NullSpeaker, run_listener, dev_grammar: Path, clip) -> None:
+    null_speaker.use_monitor_as_mic()
+    running = run_listener(dev_grammar, mode="ptt", allow_monitor=True)
+    running.wait_for(is_state("idle"), 10)
+    running.listener.press()
+    play_to_sink(np.concatenate([silence(0.3), load_audio(clip("W0001")), silence(1.0)])).wait(30)
+    running.wait_for(lambda e: e.kind == "intent", 20)
+    assert "error" not in kinds(running.events)

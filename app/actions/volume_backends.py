@@ -9,7 +9,6 @@ user and a cause for the log.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.actions._platform import Runner, run
+from app.pulse_client import pulse_class
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class PulseBackend:
                                 f"pulsectl unavailable: {error}") from error
         where = self.server or os.environ.get("PULSE_SERVER") or "the default server"
         try:
-            with _pulse_class()("lingyin", server=self.server, connect=False) as pulse:
+            with pulse_class()("lingyin", server=self.server, connect=False) as pulse:
                 try:
                     pulse.connect(timeout=self.timeout)
                 except pulsectl.PulseError as error:
@@ -82,25 +82,6 @@ class PulseBackend:
     def set_muted(self, muted: bool) -> None:
         with self._sink() as (pulse, sink):
             pulse.mute(sink, muted)
-
-
-@functools.cache
-def _pulse_class() -> Any:
-    """``pulsectl.Pulse`` whose ``connect(timeout=…)`` returns as soon as the server answers.
-
-    pulsectl 24.12 stops its poll loop on a failed connection but not on a ready one, so every
-    connect with a timeout took the whole timeout (3 s per operation); stopping the loop from
-    the state callback when the context is ready fixes that (tests time it).
-    """
-    import pulsectl
-
-    class Pulse(pulsectl.Pulse):  # type: ignore[misc]
-        def _pulse_state_cb(self, ctx: Any, userdata: Any) -> None:
-            super()._pulse_state_cb(ctx, userdata)
-            if self.connected:
-                self._loop_stop = True
-
-    return Pulse
 
 
 class WindowsBackend:

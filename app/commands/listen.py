@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              f"{DEFAULT_WAKE}); repeat for several")
     parser.add_argument("--device", help="input device: index or part of its name "
                         "(`lingyin devices` lists them; default: the system's)")
+    parser.add_argument("--allow-monitor", action="store_true",
+                        help="allow recording a loudspeaker's monitor (the computer's own "
+                        "output); without it a microphone moved onto a monitor counts as gone")
     parser.add_argument("--input", type=Path, metavar="FILE",
                         help="listen to an audio file instead of the microphone")
     parser.add_argument("--fast", action="store_true",
@@ -79,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         machine=MachineConfig(mode=Mode(args.mode), hold=args.input is not None,
                               follow_up=args.follow_up, chime=args.chime),
         wake=args.wake or ([DEFAULT_WAKE] if args.mode == "wake" else []),
-        device=args.device, input=args.input, fast=args.fast, chunk=args.chunk,
+        device=args.device, allow_monitor=args.allow_monitor, input=args.input,
+        fast=args.fast, chunk=args.chunk,
         speak=not args.no_speak, grammar=args.grammar, lists=args.lists, vad=args.vad,
         vad_aggressiveness=args.vad_aggressiveness, hangover=args.hangover,
         model_dir=args.model_dir)

@@ -26,6 +26,7 @@ class ListenerOptions:
     machine: MachineConfig = field(default_factory=MachineConfig)
     wake: list[str] = field(default_factory=list)  # "PHRASE" or "PHRASE:SENSITIVITY"
     device: str | None = None
+    allow_monitor: bool = False  # record a loudspeaker's monitor on purpose (monitor_guard)
     input: Path | None = None
     fast: bool = False
     chunk: int = 512
@@ -97,7 +98,8 @@ def live_understander(recognizer: Recognizer, grammar: Path | None, lists: Path 
 def make_source(options: ListenerOptions) -> AudioSource:
     if options.input is not None:
         return FileSource(options.input, options.chunk, fast=options.fast)
-    return MicrophoneSource(options.device or None, block_samples=options.chunk)
+    return MicrophoneSource(options.device or None, block_samples=options.chunk,
+                            allow_monitor=options.allow_monitor)
 
 
 def build_listener(options: ListenerOptions, on_event: EventSink, *,

@@ -8,6 +8,7 @@ overflows are counted (``take_overflows``) and the listener reports them as even
 
 from __future__ import annotations
 
+import math
 import queue
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app.listener.monitor_guard import MonitorGuard, monitor_chosen
 from asr.audio import SAMPLE_RATE, AudioChunk, Samples, load_audio
 from asr.errors import LingyinError
 
@@ -156,8 +158,15 @@ class MicrophoneSource:
     set-ups). ``stall_seconds`` without audio from an open stream means the device is gone."""
 
     def __init__(self, device: str | int | None = None, block_samples: int = 512,
-                 queue_blocks: int = 200, stall_seconds: float = 1.0) -> None:
+                 queue_blocks: int = 200, stall_seconds: float = 1.0, *,
+                 allow_monitor: bool = False, guard: MonitorGuard | None = None,
+                 guard_seconds: float = 1.0) -> None:
         self.device_spec = device
+        # a loudspeaker's monitor (the computer's own output) only when chosen on purpose
+        self.allow_monitor = allow_monitor or monitor_chosen()
+        self.guard = guard if guard is not None or self.allow_monitor else MonitorGuard()
+        self.guard_seconds = guard_seconds
+        self._guarded_at = -math.inf
         self.name = str(device) if device not in (None, "") else "the default microphone"
         self.block_samples = block_samples
         self.stall_seconds = stall_seconds
@@ -195,6 +204,12 @@ class MicrophoneSource:
                 self._resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32")
             self._last_data = time.monotonic()
             self._got_data = False
+            self._guarded_at = -math.inf
+            try:
+                self._check_source()  # before any block counts
+            except DeviceError:
+                self.close()
+                raise
             return
         raise DeviceError(f"cannot open the microphone {device.name!r} ({'; '.join(errors)}); "
                           "check that no other program holds it exclusively, or pick another "
@@ -222,6 +237,7 @@ class MicrophoneSource:
             return None
         self._last_data = time.monotonic()
         self._got_data = True
+        self._check_source()
         if self._resampler is not None:
             block = np.asarray(self._resampler.resample_chunk(block), dtype=np.float32)
         chunk = AudioChunk(block, SAMPLE_RATE, self._position / SAMPLE_RATE)
@@ -234,9 +250,29 @@ class MicrophoneSource:
         # the first block may take longer (a monitor source, a server waking the device up)
         allowed = self.stall_seconds * (1.0 if self._got_data else 3.0)
         if not stream.active or silent_for > allowed:
+            self._guarded_at = -math.inf
+            self._check_source()  # a stall while the server moves the stream to a monitor
             why = "stopped" if not stream.active else f"sent no audio for {silent_for:.1f} s"
             raise DeviceError(f"the microphone {self.name!r} {why} (unplugged or taken away?); "
                               "Lingyin keeps trying and listens again as soon as it is back")
+
+    def _check_source(self) -> None:
+        """Every ``guard_seconds``: a recording moved onto a monitor means the microphone is
+        gone (module monitor_guard); its audio is never used."""
+        now = time.monotonic()
+        if self.guard is None or now - self._guarded_at < self.guard_seconds:
+            return
+        self._guarded_at = now
+        monitor = self.guard.monitor_in_use()
+        if monitor is None:
+            return
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        raise DeviceError(
+            f"the microphone {self.name!r} is gone: the audio server switched Lingyin to "
+            f"{monitor!r}, the computer's own output, which Lingyin does not listen to; connect "
+            "a microphone or choose one in the sound settings (to record the output on purpose: "
+            "lingyin listen --allow-monitor)")
 
     def skip_to(self, seconds: float) -> None:
         """Continue the stream's audio time at ``seconds`` (after a reconnect, so time stays
