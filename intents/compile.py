@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
-import os
-import pickle
-import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from asr import settings
-from asr.graph import ANY, EPS, Arc, TokenGraph
+from asr.graph import ANY, EPS, TokenGraph
 from asr.labels import DigitLabel, IntentLabel, Label, SlotBegin, SlotEnd, SlotValue, TextLabel
 from asr.readings import ReadingError, phrase_units
 from intents.grammar import expand_rules
+from intents.graph_cache import read_graph, write_graph
 from intents.model import Grammar, Intent
 from intents.slots import DigitsSlot, ListSlot, RangeSlot, Slot, WildcardSlot
 from intents.template import Alternative, Literal, Node, Optional, Sequence, SlotRef
@@ -219,9 +215,10 @@ def compile_grammar(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Cos
 
 # Bump when the compiler, asr/readings.py or the graph's arcs and labels change what a compiled
 # graph holds (the source of those modules is part of the key too, when it can be read).
-GRAPH_CACHE_VERSION = 1
+GRAPH_CACHE_VERSION = 2  # 2: NumPy arrays and JSON labels (no pickle)
 GRAPH_CACHE_KEEP = 8  # compiled graphs kept in the cache folder, most recently used first
-_GRAPH_CODE = ("intents/compile.py", "asr/graph.py", "asr/labels.py", "asr/readings.py")
+_GRAPH_CODE = ("intents/compile.py", "intents/graph_cache.py", "asr/graph.py", "asr/labels.py",
+               "asr/readings.py")
 
 
 def graph_key(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()) -> str:
@@ -257,7 +254,7 @@ def load_or_compile(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Cos
     folder = cache if cache is not None else graph_cache_dir()
     key = graph_key(grammar, ids, costs)
     path = folder / f"{key[:32]}.graph"
-    graph = _read_graph(path, key)
+    graph = read_graph(path, key)
     if graph is not None:
         return graph
     graph = compile_grammar(grammar, ids, costs)
@@ -265,55 +262,10 @@ def load_or_compile(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Cos
     return graph
 
 
-CHUNK_STATES = 10_000  # states per pickled piece of a cached graph
-
-
-def _read_graph(path: Path, key: str) -> TokenGraph | None:
-    """The cached graph, read piece by piece: one ``pickle.load`` of the whole graph holds the
-    interpreter lock for ~0.4 s and freezes a window drawn by another thread meanwhile."""
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of arc tuples: the collector would triple the time
-    try:
-        with path.open("rb") as handle:
-            header = pickle.load(handle)
-            if not (isinstance(header, tuple) and len(header) == 4 and header[0] == key):
-                return None
-            _, finals, states, pieces = header
-            arcs: list[list[Arc]] = []
-            for _ in range(pieces):
-                arcs.extend(pickle.load(handle))
-                time.sleep(0)  # let other threads run between the pieces
-    except Exception:  # missing, unreadable or corrupt (truncated, garbage, old classes)
-        return None
-    finally:
-        if collecting:
-            gc.enable()
-    if len(arcs) != states:
-        return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # recently used: pruned last
-    return TokenGraph(arcs, set(finals))
-
-
 def _write_graph(path: Path, key: str, graph: TokenGraph) -> None:
-    """Atomically (a temporary file renamed into place); then prune the least recently used."""
-    temporary: Path | None = None
-    starts = range(0, len(graph.arcs), CHUNK_STATES)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".graph-",
-                                         suffix=".tmp", delete=False) as handle:
-            temporary = Path(handle.name)
-            header = (key, sorted(graph.finals), len(graph.arcs), len(starts))
-            pickle.dump(header, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            for start in starts:
-                pickle.dump(graph.arcs[start : start + CHUNK_STATES], handle,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except Exception:  # a full disk, a read-only folder, a value that cannot be pickled
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+    """Store the graph (intents/graph_cache.py: data, never code); then prune the least
+    recently used."""
+    if not write_graph(path, key, graph):
         return
     graphs = sorted(path.parent.glob("*.graph"), key=_mtime, reverse=True)
     for stale in graphs[GRAPH_CACHE_KEEP:]:

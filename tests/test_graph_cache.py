@@ -114,3 +114,55 @@ def test_the_key_covers_the_token_table(recognizer: Recognizer, grammar_path: Pa
     first, second = list(swapped)[5:7]
     swapped[first], swapped[second] = swapped[second], swapped[first]
     assert graph_key(grammar, swapped) != graph_key(grammar, ids)
+
+
+PAYLOAD = '''import pickle, pathlib
+class Boom:
+    def __reduce__(self):
+        return (pathlib.Path.write_text, (pathlib.Path({marker!r}), "pwned"))
+'''
+
+
+def test_a_crafted_cache_file_is_data_never_code(recognizer: Recognizer, to_hanzi: ToHanzi,
+                                                 grammar_path: Path, cache: Path,
+                                                 tmp_path: Path, compiled: list[int]) -> None:
+    """Someone who can write the cache folder swaps in a pickle that runs code when loaded:
+    the next start ignores it (compiles again) and nothing runs."""
+    import pickle
+
+    first = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    (stored,) = cache.glob("*.graph")
+    marker = tmp_path / "payload-ran"
+    namespace: dict[str, object] = {}
+    exec(PAYLOAD.format(marker=str(marker)), namespace)  # the attacker's class, in this test
+    evil = pickle.dumps(namespace["Boom"]())  # type: ignore[operator]
+    for crafted in (evil, evil + stored.read_bytes()):
+        stored.write_bytes(crafted)
+        again = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+        assert again.graph.arcs == first.graph.arcs
+        assert not marker.exists(), "the cache file ran code"
+    assert len(compiled) == 3
+    assert stored.read_bytes()[:2] == b"PK"  # stored again as a NumPy archive (zip)
+
+
+def test_graph_arrays_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
+    import numpy as np
+
+    from asr.graph import EPS, TokenGraph
+    from asr.labels import IntentLabel, SlotValue
+    from intents.graph_cache import read_graph, write_graph
+
+    graph = TokenGraph()
+    end = graph.new_state()
+    graph.add(0, 5, end, -0.5, SlotValue(26.5, "二十六点五"))
+    graph.add(0, EPS, end, 0.0, IntentLabel("home.on"))
+    graph.finals.add(end)
+    path = tmp_path / "g.graph"
+    assert write_graph(path, "k", graph)
+    assert read_graph(path, "k") == graph and read_graph(path, "other") is None
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["targets"] = arrays["targets"] + 7  # an arc into a state that does not exist
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)
+    assert read_graph(path, "k") is None
