@@ -1,5 +1,6 @@
 """Lexicon tables for the pinyin -> Hanzi converter, built once from packaged data and cached
-in a compact pickle under the user cache directory (``lingyin models install`` and
+as a memory-mapped table (asr/lexicon_file.py: data, never a pickle) under the user cache
+directory (``lingyin models install`` and
 ``lingyin models prepare`` build it ahead; otherwise the first conversion does, after saying so).
 
 Sources:
@@ -14,19 +15,18 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
-import os
-import pickle
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from asr import settings
 from asr.hanzi_lm import NUMERALS, KenLMWords, is_number, kenlm_vocabulary, load_kenlm
+from asr.lexicon_file import BadTable, MappedTable, write_table
 from asr.pinyin_syllables import Syllable, encode_reading, syllable_from_pinyin
 
-CACHE_FORMAT = "hanzi-lexicon-v10"
+CACHE_FORMAT = "hanzi-lexicon-v11"  # v11: a mapped table instead of a pickle
 BUILD_MESSAGE = "building the pinyin→Hanzi lexicon (once, ~30 s)…"
 MAX_WORD_SYLLABLES = 10
 READING_FLOOR = 1e-3
@@ -36,7 +36,7 @@ READING_FLOOR = 1e-3
 class HanziTables:
     # fuzzy key ("s din") -> "word<TAB>reading<TAB>log unigram<TAB>log reading share" lines,
     # parsed lazily on lookup
-    entries: dict[str, str]
+    entries: Mapping[str, str]
     with_kenlm: bool  # unigrams from the KenLM model (else from jieba)
 
 
@@ -67,7 +67,7 @@ def cache_key() -> str:
 
 def lexicon_path() -> Path:
     """Where the tables for the current sources are cached (the file may not exist yet)."""
-    return settings.cache_dir() / f"{CACHE_FORMAT}-{cache_key()}.pickle"
+    return settings.cache_dir() / f"{CACHE_FORMAT}-{cache_key()}.table"
 
 
 def _announce_on_stderr(message: str) -> None:
@@ -75,28 +75,28 @@ def _announce_on_stderr(message: str) -> None:
 
 
 def read_cached(path: Path | None = None) -> HanziTables | None:
-    """The cached tables, or None when missing, stale or unreadable."""
+    """The cached tables, mapped from the file; None when missing, stale or not a table."""
     path = path or lexicon_path()
     try:
-        with path.open("rb") as handle:
-            tables = pickle.load(handle)
-    except Exception:  # missing, unreadable or corrupt (truncated, garbage, old classes)
+        table = MappedTable(path)
+    except (OSError, BadTable):  # missing, unreadable, truncated, another format
         return None
-    return tables if isinstance(tables, HanziTables) else None
+    if table.header.get("format") != CACHE_FORMAT:
+        return None
+    return HanziTables(table, bool(table.header.get("with_kenlm")))
 
 
 def write_cache(tables: HanziTables, path: Path | None = None) -> bool:
-    """Write atomically (temp file, then rename) and drop older versions; False when the cache
-    folder is not writable (each load then builds the tables again)."""
+    """Write atomically (temp file, then rename) and drop older versions (pickles of earlier
+    releases included); False when the cache folder is not writable (each load then builds
+    the tables again)."""
     path = path or lexicon_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(tables, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-        for stale in path.parent.glob(f"{CACHE_FORMAT.rsplit('-', 1)[0]}-*.pickle"):
-            if stale != path:
+        write_table(path, tables.entries,
+                    {"format": CACHE_FORMAT, "with_kenlm": tables.with_kenlm})
+        for stale in path.parent.glob(f"{CACHE_FORMAT.rsplit('-', 1)[0]}-*"):
+            if stale != path and stale.suffix in (".pickle", ".table"):
                 stale.unlink(missing_ok=True)
     except OSError:
         return False
@@ -114,7 +114,8 @@ def load_tables(lm: KenLMWords | None,
     if announce is not None:
         announce(BUILD_MESSAGE)
     tables = build_tables(lm)
-    write_cache(tables, path)
+    if write_cache(tables, path):
+        return read_cached(path) or tables  # mapped: the built dict is freed
     return tables
 
 
