@@ -7,6 +7,12 @@
 ``{slot}`` names a capture of the intent's sentences (checked once the whole grammar is merged:
 :func:`intents.grammar.check_intent`); ``{{`` and ``}}`` are literal braces. :func:`fill` puts a
 value into exactly the text it stands in, encoded for that place.
+
+A value that starts with ``-`` would reach a ``run`` program as an option (``--help``, ``-rf``,
+``--output=/etc/passwd``): :func:`option_like` finds such values, and the action refuses them
+unless it says ``allow_options: true`` (a :class:`RunAction`)::
+
+    action: {run: ["/usr/bin/mytool", "--", "{query}"], allow_options: true}
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from intents import yamlnodes as yn
 from intents.errors import GrammarError, Loc
@@ -21,11 +28,34 @@ from intents.model import CustomAction
 from intents.slots import format_number
 
 KINDS = ("run", "open", "http")
+ALLOW_OPTIONS = "allow_options"
 HTTP_KEYS = ("method", "url", "json")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _STR_TAG = "tag:yaml.org,2002:str"
+
+
+@dataclass(frozen=True)
+class RunAction(CustomAction):
+    """A ``run`` action; ``allow_options``: slot values starting with ``-`` are passed on (the
+    action trusts its program to take them as data, e.g. after a ``--`` argument)."""
+
+    allow_options: bool = False
+
+
+def option_like(action: CustomAction, values: Mapping[str, object]) -> list[str]:
+    """The slot values that would reach ``action``'s program looking like an option: starting
+    with ``-`` once stripped of whitespace, in any argument. None for an action that allows
+    options, or that runs no program."""
+    if action.kind != "run" or (isinstance(action, RunAction) and action.allow_options):
+        return []
+    found: list[str] = []
+    for name in dict.fromkeys(n for arg in action.argv[1:] for n in placeholders(arg)):
+        text = value_text(values.get(name)).strip()
+        if text.startswith("-"):
+            found.append(text)
+    return found
 
 
 def placeholders(text: str) -> list[str]:
@@ -146,21 +176,40 @@ class _Reader:
 
 
 def read_custom_action(node: yn.Node, file: str) -> CustomAction:
-    """``{run: ...}``, ``{open: ...}`` or ``{http: ...}``; a :class:`GrammarError` at the
-    offending key or value otherwise."""
+    """``{run: ...}`` (with an optional ``allow_options``), ``{open: ...}`` or ``{http: ...}``;
+    a :class:`GrammarError` at the offending key or value otherwise."""
     reader = _Reader(file)
     entries = yn.items(node, file, "a custom action")
-    if len(entries) != 1 or entries[0][0] not in KINDS:
-        bad = next(((k, kn) for k, kn, _ in entries if k not in KINDS), None)
-        at, what = (bad[1], f"unknown custom action {bad[0]!r}") if bad else \
-            (node, "a custom action has exactly one key")
-        raise reader.fail(at, f"{what} (expected one of {', '.join(KINDS)})")
-    kind, _, body = entries[0]
+    expected = f"expected one of {', '.join(KINDS)}; {ALLOW_OPTIONS} with run"
+    bad = next(((k, kn) for k, kn, _ in entries if k not in (*KINDS, ALLOW_OPTIONS)), None)
+    if bad is not None:
+        raise reader.fail(bad[1], f"unknown custom action {bad[0]!r} ({expected})")
+    kinds = [(k, v) for k, _, v in entries if k in KINDS]
+    if len(kinds) != 1:
+        raise reader.fail(node, f"a custom action has exactly one key of {', '.join(KINDS)} "
+                          f"({expected})")
+    kind, body = kinds[0]
+    allow = _allow_options(reader, entries, kind)
     if kind == "run":
         action = reader.run(body)
     elif kind == "open":
         action = CustomAction("open", yn.loc_of(body, file), url=reader.url(body))
     else:
         action = reader.http(body)
-    return CustomAction(action.kind, yn.loc_of(node, file), action.argv, action.url,
-                        action.method, action.json, tuple(reader.slots))
+    parts = (action.kind, yn.loc_of(node, file), action.argv, action.url, action.method,
+             action.json, tuple(reader.slots))
+    return RunAction(*parts, allow_options=allow) if kind == "run" else CustomAction(*parts)
+
+
+def _allow_options(reader: _Reader, entries: list[tuple[str, yn.Node, yn.Node]],
+                   kind: str) -> bool:
+    found = next(((kn, v) for k, kn, v in entries if k == ALLOW_OPTIONS), None)
+    if found is None:
+        return False
+    key_node, value_node = found
+    if kind != "run":
+        raise reader.fail(key_node, f"{ALLOW_OPTIONS} is only for run (a program's arguments)")
+    allow = yn.value(value_node, reader.file)
+    if not isinstance(allow, bool):
+        raise reader.fail(value_node, f"{ALLOW_OPTIONS} must be true or false")
+    return allow

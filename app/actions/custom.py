@@ -7,39 +7,45 @@
 The grammar loader reads them into :class:`intents.model.CustomAction` and names the intent's
 action ``custom.run``, ``custom.open`` or ``custom.http``; these handlers look the spec up by
 the intent. Slot values are data: each ``{slot}`` becomes part of exactly the argument, URL
-component (percent-encoded, ``/?&#`` included) or JSON string it stands in — a program is run
-from an argument list, never a shell, and waited for with a timeout.
+component (percent-encoded, ``/?&#`` included) or JSON string it stands in.
+
+- ``run``: an argument list, never a shell; a slot value starting with ``-`` is refused (it
+  would be an option to the program) unless the action says ``allow_options: true``. The
+  program runs under :func:`app.actions.bounded_run.run_bounded`: a timeout that ends its whole
+  process group, output drained and capped, nothing left running behind it.
+- ``http``: :func:`app.actions.http_fetch.fetch` — one deadline for the whole request, at most
+  ``HTTP_MAX_BYTES`` of the answer, redirects followed only within the same origin and with the
+  same method and body; success is a 2xx answer.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import shlex
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 from app.actions.base import ActionRequest, ActionResult, Actions, Handler
+from app.actions.bounded_run import run_bounded
+from app.actions.http_fetch import FetchError, FetchTimeout, RedirectRefused, TooLarge, fetch
 from app.actions.launch import (
     LaunchError,
     ProgramMissing,
     ProgramTimedOut,
     open_uri,
-    run_program,
     start_detached,
 )
 from app.config import AppSettings
-from intents.custom_action import fill, fill_json
+from intents.custom_action import ALLOW_OPTIONS, fill, fill_json, option_like
 from intents.model import CustomAction, Grammar
 
 log = logging.getLogger(__name__)
-Runner = Callable[[Sequence[str], float], object]  # run_program: argv, timeout
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+Runner = Callable[[Sequence[str], float], object]  # run_bounded: argv, timeout
+HTTP_MAX_BYTES = 1 << 20  # the answer is not used; more than this is a misbehaving server
+HTTP_REDIRECTS = 3  # within the same origin, same method and body
 
 
 def url_component(value: str) -> str:
@@ -48,7 +54,7 @@ def url_component(value: str) -> str:
 
 class CustomActions(Actions):
     def __init__(self, lookup: Callable[[str], CustomAction | None],
-                 run: Runner = run_program, opener: Callable[[str], None] | None = None,
+                 run: Runner = run_bounded, opener: Callable[[str], None] | None = None,
                  run_timeout: float = 8.0, http_timeout: float = 5.0,
                  platform: str = sys.platform) -> None:
         self.lookup = lookup  # "domain.intent" → its custom action
@@ -87,6 +93,9 @@ class CustomActions(Actions):
         return self._http(spec, request)
 
     def _run_program(self, spec: CustomAction, request: ActionRequest) -> ActionResult:
+        options = option_like(spec, request.slots)
+        if options:
+            return self._refused(options[0], spec)
         argv = [fill(arg, request.slots) for arg in spec.argv]
         if request.dry_run:
             return ActionResult.dry(f"运行 {shlex.join(argv)}")
@@ -117,22 +126,39 @@ class CustomActions(Actions):
         if request.dry_run:
             return ActionResult.dry(f"{spec.method} {url}")
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        req = urllib.request.Request(url, data=data, method=spec.method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json; charset=utf-8")
-        host = urllib.parse.urlsplit(url).hostname or ""
-        handlers = [urllib.request.ProxyHandler({})] if host in _LOOPBACK else []
+        headers = {} if data is None else {"Content-Type": "application/json; charset=utf-8"}
+        host = urllib.parse.urlsplit(url).hostname or "服务器"
         try:
-            with urllib.request.build_opener(*handlers).open(req, timeout=self.http_timeout) \
-                    as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            return self._failed(f"请求没有成功（{exc.code}）。", spec, exc)
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-            return self._failed(f"连不上{host or '服务器'}。", spec, exc)
+            answer = fetch(url, method=spec.method, body=data, headers=headers,
+                           timeout=self.http_timeout, max_bytes=HTTP_MAX_BYTES,
+                           redirects=HTTP_REDIRECTS)
+        except FetchError as exc:
+            return self._failed(fetch_failure(host, exc), spec, exc)
+        if not answer.ok:
+            return self._failed(f"请求没有成功（{answer.status}）。", spec,
+                                f"HTTP {answer.status} {answer.reason} from {spec.method} {url}")
         return ActionResult(True)
 
     @staticmethod
-    def _failed(reply: str, spec: CustomAction, exc: Exception) -> ActionResult:
+    def _refused(value: str, spec: CustomAction) -> ActionResult:
+        shown = value if len(value) <= 30 else value[:29] + "…"
+        return CustomActions._failed(
+            f"“{shown}”以“-”开头，会被程序当成选项，所以没有运行。如果这是有意的，请在语法文件里"
+            f"给这个动作加上 {ALLOW_OPTIONS}: true。", spec,
+            f"the slot value {value!r} looks like an option ({ALLOW_OPTIONS} is not set)")
+
+    @staticmethod
+    def _failed(reply: str, spec: CustomAction, exc: Exception | str) -> ActionResult:
         log.warning("custom action at %s failed: %s", spec.loc, exc)
         return ActionResult.failed(reply, f"{spec.loc}: {exc}")
+
+
+def fetch_failure(host: str, exc: FetchError) -> str:
+    """The reply for a request that got no usable answer."""
+    if isinstance(exc, RedirectRefused):
+        return f"{host}把请求转到了{exc.shown}，没有跟过去。"
+    if isinstance(exc, TooLarge):
+        return f"{host}的回应太大（超过{exc.limit >> 20} MB），已停止读取。"
+    if isinstance(exc, FetchTimeout):
+        return f"连不上{host}：它没有及时回应。"
+    return f"连不上{host}。"

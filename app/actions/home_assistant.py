@@ -4,29 +4,44 @@ What it uses: ``GET /api/`` (health check), ``GET /api/states`` and ``GET /api/s
 (entities with their ``state`` and ``attributes``), ``POST /api/services/<domain>/<service>``
 with a JSON body (``{"entity_id": [...], "brightness_pct": 50}``; the answer lists the states
 that changed) and ``POST /api/template`` (only to learn each entity's area, which the states do
-not carry). Every request sends ``Authorization: Bearer TOKEN`` and has a timeout.
+not carry). Every request sends ``Authorization: Bearer TOKEN``; it goes through
+:mod:`app.actions.http_fetch`, so it has a total deadline (``timeout``, not per read) and a cap
+on the answer (``MAX_BYTES``, enough for the states of a large house).
+
+Redirects are never followed: Home Assistant's API does not redirect, so a redirect means the
+address in the settings is not (only) Home Assistant — following it would hand the token to
+whatever answers there, or turn a service call into a GET whose 200 means nothing. The user is
+told where it pointed. A service call succeeded only when Home Assistant itself answered the
+POST with 2xx.
 
 Every failure becomes a ``HomeAssistantError`` with a reason for the user (Mandarin) and a cause
-for the log: not configured, refused or unreachable, timeout, 401/403, 404, 400 (the service
-rejected the data), 5xx, an answer that is not JSON. The connection is direct (no system proxy):
-Home Assistant is the user's own server, usually on the local network.
+for the log: not configured, refused or unreachable, timeout, a redirect, an answer too large,
+401/403, 404, 400 (the service rejected the data), 5xx, an answer that is not JSON. The
+connection is direct (no system proxy): Home Assistant is the user's own server, usually on the
+local network.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
-import socket
 import ssl
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from app.actions.http_fetch import (
+    Answer,
+    FetchError,
+    FetchTimeout,
+    RedirectRefused,
+    TooLarge,
+    Unreachable,
+    fetch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +51,7 @@ AREA_TEMPLATE = ("{% for s in states %}{{ s.entity_id }}\t{{ area_name(s.entity_
                  "{% endfor %}")
 AREA_CACHE_SECONDS = 300.0
 AREA_RETRY_SECONDS = 30.0  # after the template failed (an old or restricted server)
+MAX_BYTES = 8 << 20  # the largest answer read (/api/states of a house with thousands of entities)
 
 
 class HomeAssistantError(Exception):
@@ -99,8 +115,7 @@ class HomeAssistantClient:
     def __init__(self, url: str, token: str, timeout: float = 3.0) -> None:
         self.url = normalise_url(url)
         self.token = token.strip()
-        self.timeout = timeout
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.timeout = timeout  # for each request in all (connect, headers and body)
         self._lock = threading.Lock()
         self._areas: tuple[float, dict[str, str]] | None = None  # (valid until, areas)
 
@@ -170,17 +185,16 @@ class HomeAssistantClient:
                                 "home_assistant_url or home_assistant_token is empty")
         url = self.url + path
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        request = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
-            "Accept": "application/json"})
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as error:
-            raise self._http_error(error, method, url) from error
-        except (OSError, ValueError, http.client.HTTPException) as error:
-            raise self._connection_error(error, method, url) from error
-        text = payload.decode("utf-8", errors="replace")
+            answer = fetch(url, method=method, body=data, timeout=self.timeout,
+                           max_bytes=MAX_BYTES, redirects=0, proxy=False, headers={
+                               "Authorization": f"Bearer {self.token}",
+                               "Content-Type": "application/json", "Accept": "application/json"})
+        except FetchError as error:
+            raise self._fetch_error(error, method, url) from error
+        if not answer.ok:
+            raise self._http_error(answer, method, url)
+        text = answer.text()
         if raw:
             return text
         try:
@@ -188,14 +202,11 @@ class HomeAssistantClient:
         except ValueError as error:
             raise self._bad_answer(path, text) from error
 
-    def _http_error(self, error: urllib.error.HTTPError, method: str,
-                    url: str) -> HomeAssistantError:
-        try:
-            body = error.read().decode("utf-8", errors="replace").strip()[:200]
-        except OSError:
-            body = ""
-        cause = f"HTTP {error.code} from {method} {url}: {body or error.reason}"
-        status = error.code
+    @staticmethod
+    def _http_error(answer: Answer, method: str, url: str) -> HomeAssistantError:
+        body = answer.text().strip()[:200]
+        cause = f"HTTP {answer.status} from {method} {url}: {body or answer.reason}"
+        status = answer.status
         if status in (401, 403):
             reason = "Home Assistant拒绝了访问，请在设置里检查访问令牌"
         elif status == 404:
@@ -208,16 +219,23 @@ class HomeAssistantClient:
             reason = "Home Assistant没有接受这个请求"
         return HomeAssistantError(reason, cause, status)
 
-    def _connection_error(self, error: Exception, method: str, url: str) -> HomeAssistantError:
-        inner = error.reason if isinstance(error, urllib.error.URLError) else error
-        cause = f"{method} {url}: {type(inner).__name__}: {inner}"
-        if isinstance(inner, TimeoutError | socket.timeout):
-            return HomeAssistantError("Home Assistant没有及时回应，请稍后再试",
-                                      f"timed out after {self.timeout:g} s: {cause}")
+    def _fetch_error(self, error: FetchError, method: str, url: str) -> HomeAssistantError:
+        cause = f"{method} {error}"
+        if isinstance(error, RedirectRefused):
+            guard = "" if error.same_origin else "为了不把访问令牌交给别的服务器，"
+            return HomeAssistantError(f"Home Assistant把请求转到了{error.shown}，{guard}"
+                                      "没有跟过去；请检查设置里的Home Assistant地址", cause,
+                                      error.status)
+        if isinstance(error, TooLarge):
+            return HomeAssistantError(f"Home Assistant的回应太大（超过{error.limit >> 20} MB），"
+                                      "已停止读取", cause)
+        if isinstance(error, FetchTimeout):
+            return HomeAssistantError("Home Assistant没有及时回应，请稍后再试", cause)
+        inner = error.cause if isinstance(error, Unreachable) else error
         if isinstance(inner, ssl.SSLError):  # before ValueError: a failed certificate is both
             return HomeAssistantError("Home Assistant的HTTPS证书验证不通过，请检查设置里的地址",
                                       cause)
-        if isinstance(error, ValueError) or isinstance(inner, ValueError):  # bad URL or token
+        if isinstance(inner, ValueError):  # a malformed URL or token
             return NotConfigured(f"Home Assistant的地址或令牌格式不对，{SETTINGS_HINT}", cause)
         return HomeAssistantError("连不上Home Assistant，请检查它是否开着、设置里的地址是否正确",
                                   cause)

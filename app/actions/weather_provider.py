@@ -5,21 +5,23 @@ keyless forecast API (``GET <base>?latitude=…&longitude=…&daily=…&current=
 A provider returns a ``Forecast`` or raises ``WeatherUnavailable`` with the cause (offline, a
 timeout, an HTTP error, an answer that is no forecast); it never raises anything else for those.
 ``Forecast`` converts to and from plain JSON for the cache.
+
+The request goes through :mod:`app.actions.http_fetch`: ``timeout`` bounds it in all (connect,
+headers and body), the answer is read up to ``MAX_BYTES``, and a redirect is followed only within
+the same origin (another host never learns the place asked about from a redirect).
 """
 
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from app.actions.cities import City
+from app.actions.http_fetch import Answer, FetchError, fetch
 
 DAILY = ("weather_code", "temperature_2m_max", "temperature_2m_min",
          "precipitation_probability_max", "precipitation_sum", "wind_speed_10m_max",
@@ -28,7 +30,7 @@ CURRENT = ("temperature_2m", "weather_code", "relative_humidity_2m")
 FORECAST_DAYS = 7
 HOME_TIMEZONE = "Asia/Shanghai"  # places in China; places abroad use their own ("auto")
 MAX_BYTES = 1 << 20
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+REDIRECTS = 3  # followed within the same origin only
 
 
 class WeatherUnavailable(Exception):
@@ -123,11 +125,11 @@ def parse_open_meteo(data: object, fetched_at: datetime) -> Forecast:
                     _number(current.get("relative_humidity_2m")))
 
 
-def _reason(error: urllib.error.HTTPError) -> str:
+def _reason(answer: Answer) -> str:
     """Open-Meteo's ``{"error": true, "reason": …}`` body, if that is what came back."""
     try:
-        data = json.loads(error.read(4096).decode("utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(answer.body[:4096].decode("utf-8"))
+    except ValueError:
         return ""
     return f" ({data['reason']})" if isinstance(data, dict) and data.get("reason") else ""
 
@@ -150,44 +152,16 @@ class OpenMeteo:
         return f"{self.base_url}{'&' if '?' in self.base_url else '?'}{query}"
 
     def forecast(self, city: City, now: datetime) -> Forecast:
-        url = self.url(city)
         try:
-            body = self._get(url)
-        except urllib.error.HTTPError as exc:
-            raise WeatherUnavailable(f"{self.base_url}: HTTP {exc.code} {exc.reason}"
-                                     f"{_reason(exc)}") from exc
-        except urllib.error.URLError as exc:
-            raise WeatherUnavailable(f"{self.base_url}: {exc.reason}") from exc
-        except TimeoutError as exc:
-            raise WeatherUnavailable(f"{self.base_url}: no answer within "
-                                     f"{self.timeout:g} s") from exc
-        except OSError as exc:
-            raise WeatherUnavailable(f"{self.base_url}: {exc}") from exc
+            answer = fetch(self.url(city), timeout=self.timeout, max_bytes=MAX_BYTES,
+                           redirects=REDIRECTS, headers={"User-Agent": "lingyin",
+                                                         "Accept": "application/json"})
+        except FetchError as exc:
+            raise WeatherUnavailable(str(exc)) from exc
+        if not answer.ok:
+            raise WeatherUnavailable(f"{self.base_url}: HTTP {answer.status} {answer.reason}"
+                                     f"{_reason(answer)}")
         try:
-            return parse_open_meteo(json.loads(body.decode("utf-8")), now)
+            return parse_open_meteo(json.loads(answer.body.decode("utf-8")), now)
         except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
             raise WeatherUnavailable(f"{self.base_url}: not a forecast ({exc})") from exc
-
-    def _get(self, url: str) -> bytes:
-        """The answer's body, read within ``timeout`` seconds in all (not per read)."""
-        deadline = time.monotonic() + self.timeout
-        host = urllib.parse.urlsplit(url).hostname or ""
-        handlers = [urllib.request.ProxyHandler({})] if host in LOOPBACK else []
-        opener = urllib.request.build_opener(*handlers)
-        request = urllib.request.Request(url, headers={"User-Agent": "lingyin",
-                                                       "Accept": "application/json"})
-        with opener.open(request, timeout=self.timeout) as response:
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                chunk = response.read1(65536) if hasattr(response, "read1") else response.read()
-                if not chunk:
-                    return b"".join(chunks)
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise WeatherUnavailable(f"{self.base_url}: the answer is over "
-                                             f"{MAX_BYTES} bytes")
-                chunks.append(chunk)

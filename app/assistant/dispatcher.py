@@ -1,10 +1,18 @@
 """Action name → handler, checked against the grammar at start, run off the caller's thread with a
-timeout; a handler that fails, raises or hangs becomes a friendly reply and a log entry."""
+timeout; a handler that fails, raises or hangs becomes a friendly reply and a log entry.
+
+Each action runs on a thread of its own (a daemon). When it does not finish within ``timeout``
+the caller gets its reply and the thread is abandoned: it can neither hold up the next action
+(现在几点 is answered while a server hangs) nor keep the program from exiting. The actions
+bound their own waits (requests and programs have deadlines), so abandoned threads end; at most
+``max_running`` actions run at once, a limit only a pile of hung actions reaches.
+"""
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
+import queue
+import threading
 from collections.abc import Mapping
 
 from app.actions.base import ActionError, ActionRequest, ActionResult, Handler
@@ -14,6 +22,7 @@ from intents.model import Grammar
 log = logging.getLogger("lingyin.actions")
 FAILED = "抱歉，刚才出了点问题，没能完成。"
 TIMED_OUT = "抱歉，这件事花的时间太长了，我先停下了。"
+BUSY = "抱歉，还有好几件事没做完，请稍后再试。"
 
 
 def missing_handlers(grammar: Grammar, handlers: Mapping[str, Handler]) -> list[Problem]:
@@ -29,10 +38,10 @@ def missing_handlers(grammar: Grammar, handlers: Mapping[str, Handler]) -> list[
 
 class Dispatcher:
     def __init__(self, handlers: Mapping[str, Handler], timeout: float = 8.0,
-                 workers: int = 2) -> None:
+                 max_running: int = 16) -> None:
         self.handlers = dict(handlers)
         self.timeout = timeout
-        self._pool = concurrent.futures.ThreadPoolExecutor(workers, "lingyin-action")
+        self._slots = threading.BoundedSemaphore(max_running)
 
     def run(self, request: ActionRequest) -> ActionResult:
         handler = self.handlers.get(request.action)
@@ -40,11 +49,16 @@ class Dispatcher:
             log.error("no handler for action %s (%s.%s)", request.action, request.domain,
                       request.intent)
             return ActionResult.failed(FAILED, f"no handler for action {request.action!r}")
-        future = self._pool.submit(_call, handler, request)
+        if not self._slots.acquire(blocking=False):
+            log.error("action %s not started: every action thread is still busy", request.action)
+            return ActionResult.failed(BUSY, f"{request.action}: too many actions still running")
+        box: queue.SimpleQueue[ActionResult] = queue.SimpleQueue()
+        threading.Thread(target=self._work, args=(handler, request, box), daemon=True,
+                         name=f"lingyin-action-{request.action}").start()
         try:
-            result = future.result(timeout=self.timeout)
-        except concurrent.futures.TimeoutError:
-            log.error("action %s took longer than %.0f s; its result will be ignored",
+            result = box.get(timeout=self.timeout)
+        except queue.Empty:
+            log.error("action %s took longer than %g s; its result will be ignored",
                       request.action, self.timeout)
             return ActionResult.failed(TIMED_OUT, f"{request.action} timed out "
                                                   f"after {self.timeout:g} s")
@@ -53,7 +67,14 @@ class Dispatcher:
         return result
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Nothing to wait for: a running action's thread ends by itself or with the program."""
+
+    def _work(self, handler: Handler, request: ActionRequest,
+              box: queue.SimpleQueue[ActionResult]) -> None:
+        try:
+            box.put(_call(handler, request))
+        finally:
+            self._slots.release()
 
 
 def _call(handler: Handler, request: ActionRequest) -> ActionResult:
