@@ -1,19 +1,20 @@
 """The user's settings (the desktop app edits them): one JSON file in the user config directory,
-written atomically. Unknown keys are kept; a broken file is reported and the defaults are used."""
+written atomically. Unknown keys are kept; a key of the wrong type falls back to its default and
+a damaged file is kept beside it and reported (app/datafiles.py)."""
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import tempfile
-from dataclasses import asdict, dataclass, field, fields, replace
+import math
+import types
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from app.datafiles import DataFile, FileKind, Salvage, holds_replacement, one_line
+from app.datafiles import atomic_write_text as atomic_write_text
 from asr import settings
 
-log = logging.getLogger(__name__)
 FILE_NAME = "settings.json"
 
 
@@ -56,50 +57,74 @@ def settings_path(config_dir: Path | None = None) -> Path:
     return (config_dir or settings.config_dir()) / FILE_NAME
 
 
+def settings_file(path: Path | None = None) -> DataFile[dict[str, Any]]:
+    return DataFile(path or settings_path(), SETTINGS_FILE)
+
+
 def load_settings(path: Path | None = None) -> AppSettings:
-    path = path or settings_path()
-    if not path.is_file():
-        return AppSettings()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise ValueError("the file does not hold a JSON object")
-    except (OSError, ValueError) as exc:
-        log.warning("%s: cannot read the settings (%s); using the defaults", path, exc)
-        return AppSettings()
-    known = {f.name for f in fields(AppSettings)}
-    return replace(AppSettings(), **{k: v for k, v in raw.items() if k in known})
+    """The settings in ``path``: a key of the wrong type falls back to its default, the others
+    are kept (the damaged file is kept beside it and the user told: app/datafiles.py)."""
+    raw = settings_file(path).read()
+    return replace(AppSettings(), **{k: v for k, v in raw.items() if k in _TYPES})
 
 
 def save_settings(value: AppSettings, path: Path | None = None) -> None:
-    path = path or settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            old = json.loads(path.read_text(encoding="utf-8"))
-            data = old if isinstance(old, dict) else {}
-        except (OSError, ValueError):
-            data = {}
+    """``value`` over the settings on disk now (keys Lingyin does not know are kept)."""
+    file = settings_file(path)
+    data = file.read()
     data.update(asdict(value))
-    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    file.write_json(data, indent=2)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary sibling, flush it to disk, then rename over ``path``: a crash (or
-    ``kill -9``) leaves either the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+# ---- checking a settings file, key by key -------------------------------------------------------
+_TYPES: dict[str, Any] = get_type_hints(AppSettings)
+
+
+def _fits(expected: Any, value: Any) -> bool:
+    """Whether a JSON value fits a field's annotation (bool is not a number here)."""
+    if get_origin(expected) in (Union, types.UnionType):
+        return any(_fits(option, value) for option in get_args(expected))
+    if expected is type(None):
+        return value is None
+    if get_origin(expected) is list:
+        (item,) = get_args(expected)
+        return isinstance(value, list) and all(_fits(item, v) for v in value)
+    if expected in (int, float):
+        number = isinstance(value, int) or (expected is float and isinstance(value, float))
+        return number and not isinstance(value, bool) and _finite(value)
+    return isinstance(value, expected)
+
+
+def _finite(value: float) -> bool:
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _key_problem(key: str, value: Any, damaged: bool) -> str:
+    if key in _TYPES and not _fits(_TYPES[key], value):
+        got = one_line(json.dumps(value, ensure_ascii=False))[:40]
+        return f"{key}: expected {AppSettings.__annotations__[key]}, got {got}"
+    if damaged and (holds_replacement(key) or holds_replacement(value)):
+        return f"{key}: holds bytes that are not UTF-8"
+    return ""
+
+
+def salvage_settings(raw: Any, damaged: bool) -> Salvage[dict[str, Any]]:
+    """Every key that fits (and every key Lingyin does not know); the others are set aside."""
+    if not isinstance(raw, dict):
+        return Salvage({}, 0, unusable="the file does not hold a JSON object")
+    good: dict[str, Any] = {}
+    bad: list[str] = []
+    for key, value in raw.items():
+        why = _key_problem(key, value, damaged)
+        if why:
+            bad.append(why)
+        else:
+            good[key] = value
+    defaults = tuple(n.split(":", 1)[0] for n in bad if n.split(":", 1)[0] in _TYPES)
+    return Salvage(good, len(good), tuple(bad), defaults=defaults)
+
+
+SETTINGS_FILE = FileKind(salvage_settings, dict, "项设置", "settings")

@@ -1,11 +1,19 @@
 """Install a model into the user data directory, from a local folder or the public archive.
 
-Files are copied into a temporary sibling folder, every checksum is verified, and only then is the
-folder renamed into place: an interrupted or failed install never leaves a half-written model.
+Files are copied into a temporary sibling folder (``.NAME.<pid>.*``, flushed to disk), every
+checksum is verified, and only then is the folder renamed into place, the working model moved
+aside to ``NAME.old`` for the moment between the two renames. A kill in that moment leaves no
+model and the working one in ``NAME.old``: ``recover`` (run by ``verify_dir`` at every start
+and check, and before every install) puts it back when every checksum matches; a staging
+folder is never taken for an installed model, and the next install clears those of dead
+processes.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -13,11 +21,15 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from asr.errors import InstallError
-from asr.manifest import Manifest, sha256_of
+import psutil
 
+from asr.errors import InstallError, ModelError
+from asr.manifest import Manifest, sha256_of, verify_dir
+
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (label, done bytes, total bytes)
 _ARCHIVE_OVERRIDE: str | None = None  # tests point this at a local server
+_STAGING = re.compile(r"(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}")  # after ".NAME.": see _staging_prefix
 
 
 def _find_source(source: Path, manifest: Manifest) -> Path:
@@ -41,6 +53,8 @@ def _copy(src: Path, dst: Path, progress: Progress | None, block: int = 1 << 20)
             done += len(chunk)
             if progress:
                 progress(src.name, done, total)
+        fout.flush()
+        os.fsync(fout.fileno())  # on disk before the folder is renamed into place
 
 
 def _verify(folder: Path, manifest: Manifest, origin: str) -> None:
@@ -55,22 +69,79 @@ def _verify(folder: Path, manifest: Manifest, origin: str) -> None:
             )
 
 
+def _old(target: Path) -> Path:
+    return target.with_name(target.name + ".old")
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make renames in ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _place(staging: Path, target: Path) -> None:
-    old = target.with_name(target.name + ".old")
+    old = _old(target)
     if old.exists():
         shutil.rmtree(old)
     if target.exists():
         target.rename(old)
-    staging.rename(target)
+    staging.rename(target)  # a kill before this line: ``recover`` puts ``old`` back
+    _fsync_dir(target.parent)
     if old.exists():
         shutil.rmtree(old)
 
 
+def recover(target: Path, manifest: Manifest) -> bool:
+    """Put the working model back after an install killed between its two renames: when
+    ``target`` is missing and ``NAME.old`` holds every file with the right checksum. Returns
+    whether ``target`` is there now because of it."""
+    old = _old(target)
+    if target.exists() or not old.is_dir():
+        return False
+    try:
+        verify_dir(old, manifest, checksums=True)
+    except ModelError as exc:
+        log.warning("%s: not restoring the model left by an interrupted install (%s)", old, exc)
+        return False
+    try:
+        old.rename(target)
+    except OSError:
+        return target.is_dir()  # another process restored it, or installed a new one
+    _fsync_dir(target.parent)
+    log.warning("%s: restored the model an interrupted install had moved aside", target)
+    return True
+
+
+def _staging_prefix(name: str) -> str:
+    return f".{name}.{os.getpid()}."
+
+
+def _clear_stale_staging(folder: Path, name: str) -> None:
+    """Staging folders of installs whose process is gone (a kill mid-install): ``.NAME.<pid>.``
+    and mkdtemp's 8 characters (without the pid: made before installs recorded it)."""
+    for path in folder.glob(f".{name}.*"):
+        found = _STAGING.fullmatch(path.name[len(name) + 2:])
+        if found is None or not path.is_dir():
+            continue
+        if found["pid"] is None or not psutil.pid_exists(int(found["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def install_from_dir(source: Path, target: Path, manifest: Manifest,
                      progress: Progress | None = None) -> Path:
+    recover(target, manifest)  # first the working model a killed install left aside, if any
     folder = _find_source(source, manifest)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    _clear_stale_staging(target.parent, target.name)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target.name), dir=target.parent))
     try:
         for entry in manifest.files:
             _copy(folder / entry.name, staging / entry.name, progress)
@@ -109,7 +180,8 @@ def _download(url: str, dest: Path, progress: Progress | None) -> None:
 
 def install_from_url(target: Path, manifest: Manifest, progress: Progress | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".download.", dir=target.parent) as tmp:
+    _clear_stale_staging(target.parent, "download")
+    with tempfile.TemporaryDirectory(prefix=_staging_prefix("download"), dir=target.parent) as tmp:
         url = _ARCHIVE_OVERRIDE or manifest.archive_url
         if not manifest.archive_folder:  # a single-file model: the URL is the file itself
             _download(url, Path(tmp) / manifest.files[0].name, progress)

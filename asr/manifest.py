@@ -79,6 +79,13 @@ def _checksum_matches(path: Path, expected: str, reuse: bool) -> bool:
     return True
 
 
+def _recovered(directory: Path, manifest: Manifest) -> bool:
+    """Whether an install killed between its renames had left the model aside, now put back."""
+    from asr.install import recover  # install builds on this module
+
+    return recover(directory, manifest)
+
+
 def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False,
                reuse: bool = False) -> None:
     """Raise ModelError naming the path and the fix when a file is missing, short or corrupt.
@@ -87,7 +94,7 @@ def verify_dir(directory: Path, manifest: Manifest, *, checksums: bool = False,
     ``reuse``, a file already verified in this process and unchanged since (same size, times and
     inode) is not hashed again.
     """
-    if not directory.is_dir():
+    if not directory.is_dir() and not _recovered(directory, manifest):
         raise ModelError(f"model {manifest.name} is not installed: {directory} does not exist; "
                          f"{fix_hint(manifest)}")
     for entry in manifest.files:

@@ -9,7 +9,6 @@ block of ``<grammar>/lists/contacts.txt``: each name as said, each nickname as
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from app.actions.contact_files import Contact, Phone, read_contacts
 from app.actions.listfile import Entry, ListUpdate, write_generated
-from app.config import atomic_write_text
+from app.datafiles import DataFile, FileKind, Salvage, salvage_list
 from asr import settings
 from asr.errors import LingyinError
 
@@ -38,35 +37,63 @@ def contacts_list_path(lists_dir: Path) -> Path:
     return lists_dir / f"{LIST_NAME}.txt"
 
 
+def _texts(value: object, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{what} must be a list of text")
+    return tuple(value)
+
+
+def _phone(raw: object) -> Phone:
+    if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
+        raise TypeError("a phone must be an object with a kind and a number")
+    number = raw.get("number")
+    if isinstance(number, bool) or not isinstance(number, str | int):
+        raise TypeError("a phone number must be text")
+    return Phone(raw["kind"], str(number))
+
+
+def contact_from_json(raw: object) -> Contact:
+    """One saved contact; TypeError when a field is missing or of the wrong type."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        raise TypeError("a contact must be an object with a name")
+    phones = raw.get("phones", [])
+    if not isinstance(phones, list):
+        raise TypeError("phones must be a list")
+    return Contact(raw["name"], _texts(raw.get("nicknames", []), "nicknames"),
+                   tuple(_phone(p) for p in phones))
+
+
+def salvage_contacts(raw: object, damaged: bool) -> Salvage[list[Contact]]:
+    return salvage_list(raw, "contacts", contact_from_json, damaged)
+
+
+CONTACTS_FILE = FileKind(salvage_contacts, list, "位联系人", "contacts")
+
+
 class ContactStore:
     """``contacts.json``: ``{"version": 1, "contacts": [{"name", "nicknames", "phones":
-    [{"kind", "number"}]}]}``. A missing file is an empty address book."""
+    [{"kind", "number"}]}]}``. A missing file is an empty address book; a contact of the wrong
+    shape is set aside alone (the damaged file kept beside it and the user told)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.file = DataFile(path, CONTACTS_FILE)
 
     def load(self) -> list[Contact]:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as exc:
-            raise ContactsError(f"{self.path}: cannot read the contacts ({exc})") from exc
-        try:
-            return [Contact(str(c["name"]), tuple(str(n) for n in c.get("nicknames", ())),
-                            tuple(Phone(str(p["kind"]), str(p["number"]))
-                                  for p in c.get("phones", ())))
-                    for c in raw["contacts"]]
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ContactsError(f"{self.path}: not a contacts file ({exc!r})") from exc
+        """The good contacts; ContactsError when none of the file could be used."""
+        contacts, problem = self.file.load()
+        if problem is not None and (problem.unusable or problem.unreadable):
+            why = problem.unusable or problem.unreadable
+            raise ContactsError(f"{self.path}: cannot read the contacts ({why})")
+        return contacts
 
     def save(self, contacts: Iterable[Contact]) -> None:
+        """Atomically; never over a damaged file that could not be kept aside."""
         data = {"version": 1, "contacts": [
             {"name": c.name, "nicknames": list(c.nicknames),
              "phones": [{"kind": p.kind, "number": p.number} for p in c.phones]}
             for c in contacts]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        self.file.write_json(data)
 
 
 def merge(old: Sequence[Contact], new: Iterable[Contact]) -> list[Contact]:
@@ -120,7 +147,10 @@ def import_contacts(file: Path, store: ContactStore, lists_dir: Path,
         detail = "; ".join(parsed.problems[:3])
         raise ContactsError(f"{file}: no contacts found" + (f" ({detail})" if detail else ""))
     contacts = merge([] if replace else store.load(), parsed.contacts)
-    store.save(contacts)
+    try:
+        store.save(contacts)
+    except OSError as exc:
+        raise ContactsError(f"{store.path}: cannot save the contacts ({exc})") from exc
     update = sync_list(contacts, lists_dir)
     return ImportSummary(file, parsed.contacts, len(contacts), parsed.problems, update)
 

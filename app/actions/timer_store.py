@@ -3,16 +3,16 @@
 Every entry holds an *absolute* end time (epoch seconds, wall clock), so a timer survives a
 restart. Changes are read-modify-write under an exclusive lock on a sibling lock file (``fcntl``
 on POSIX, ``msvcrt`` on Windows), so ``lingyin run`` in another process can add a timer that the
-running Lingyin then fires; the file itself is replaced atomically (``atomic_write_text``), so a
+running Lingyin then fires; the file itself is replaced atomically (app/datafiles.py), so a
 crash or ``kill -9`` at any moment leaves either the old or the new file, never half of one.
 Readers need no lock: they see one whole version or the other. ``entries()`` re-reads the file
-only when its signature (mtime, inode, size) changed.
+only when its signature (mtime, inode, size) changed. An entry of the wrong type is set aside
+alone, and a damaged file is kept beside as ``timers.json.broken-<time>`` before it is written
+over (and the user told, naming it).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import os
 import sys
@@ -21,16 +21,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.config import atomic_write_text
+from app.datafiles import DataFile, FileKind, Salvage, salvage_list
 from asr import settings
 from asr.errors import LingyinError
 
-log = logging.getLogger(__name__)
 FILE_NAME = "timers.json"
 LOCK_NAME = "timers.lock"
 FORMAT_VERSION = 1
@@ -90,14 +89,36 @@ class Entry:
 
     @staticmethod
     def from_json(data: object) -> Entry:
+        """An entry as saved; ValueError or TypeError when a field is missing or of the wrong
+        type (an entry of the wrong type is set aside, never guessed at)."""
         if not isinstance(data, dict):
             raise ValueError("an entry must be a JSON object")
-        known = {"id", "kind", "end", "created", "name", "label", "duration", "paused_left"}
-        values = {k: v for k, v in data.items() if k in known}
-        for key in ("end", "created", "duration"):
-            if key in values and not isinstance(values[key], int | float):
-                raise ValueError(f"{key} must be a number")
+        values = {k: v for k, v in data.items() if k in _TEXTS or k in _NUMBERS}
+        for key, value in values.items():
+            if key in _TEXTS and not isinstance(value, str):
+                raise TypeError(f"{key} must be text")
+            if key in _NUMBERS and not _is_number(value, none=key == "paused_left"):
+                raise TypeError(f"{key} must be a number")
         return Entry(**values)
+
+
+_TEXTS = frozenset({"id", "kind", "name", "label"})
+_NUMBERS = frozenset({"end", "created", "duration", "paused_left"})
+
+
+def _is_number(value: object, none: bool = False) -> bool:
+    if value is None:
+        return none
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def salvage_timers(raw: Any, damaged: bool) -> Salvage[list[Entry]]:
+    """Every entry that is whole, soonest first; the others are set aside."""
+    found = salvage_list(raw, "entries", Entry.from_json, damaged)
+    return replace(found, value=sorted(found.value, key=_order))
+
+
+TIMERS_FILE = FileKind(salvage_timers, list, "个计时、闹钟或提醒", "timers")
 
 
 def default_path(data_dir: Path | None = None) -> Path:
@@ -112,6 +133,7 @@ class TimerStore:
 
     def __init__(self, path: Path, lock_timeout: float = 5.0) -> None:
         self.path = path
+        self.file = DataFile(path, TIMERS_FILE)
         self.lock_timeout = lock_timeout
         self._thread_lock = threading.Lock()
         self._cache: tuple[Signature | None, list[Entry]] | None = None
@@ -142,48 +164,23 @@ class TimerStore:
         return list(entries)
 
     def _read(self) -> list[Entry]:
-        return self._parse(self._read_text()) or []
-
-    def _read_text(self) -> str | None:
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot read the timer store ({exc})") from exc
-
-    def _parse(self, text: str | None) -> list[Entry] | None:
-        """The entries, soonest first; None when the file does not parse (it is then treated as
-        empty, and kept beside as ``timers.json.broken`` on the next write)."""
-        if text is None:
-            return []
-        try:
-            raw = json.loads(text)
-            items = raw["entries"] if isinstance(raw, dict) else None
-            if not isinstance(items, list):
-                raise ValueError("no list of entries")
-        except (ValueError, KeyError) as exc:
-            log.warning("%s: the timer store is not valid (%s); treating it as empty",
-                        self.path, exc)
-            return None
-        out: list[Entry] = []
-        for item in items:
-            try:
-                out.append(Entry.from_json(item))
-            except (TypeError, ValueError) as exc:
-                log.warning("%s: skipping an invalid entry %r (%s)", self.path, item, exc)
-        return sorted(out, key=_order)
+        """The whole entries, soonest first; a damaged file is kept beside as
+        ``timers.json.broken-<time>`` and reported (app/datafiles.py), its bad entries set
+        aside; a file that cannot be read at all is a StoreError."""
+        entries, problem = self.file.load()
+        if problem is not None and problem.unreadable:
+            raise StoreError(f"{self.path}: cannot read the timer store ({problem.unreadable})")
+        return entries
 
     # writing ---------------------------------------------------------------------------------
     def mutate(self, change: Callable[[list[Entry]], tuple[list[Entry] | None, T]]) -> T:
         """Apply ``change`` to the current entries under the lock; it returns the new entries
         (None: leave the file alone) and a result, which ``mutate`` returns."""
         with self._locked():
-            parsed = self._parse(self._read_text())
-            current = parsed or []
+            current = self._read()
             new, result = change(list(current))
-            if new is not None and (new != current or parsed is None):
-                self._write(new, keep_broken=parsed is None)
+            if new is not None and new != current:
+                self._write(new)
             return result
 
     def add(self, entry: Entry) -> Entry:
@@ -212,16 +209,12 @@ class TimerStore:
         return self.mutate(lambda entries: (
             [e for e in entries if not e.due(now)], [e for e in entries if e.due(now)]))
 
-    def _write(self, entries: list[Entry], keep_broken: bool = False) -> None:
+    def _write(self, entries: list[Entry]) -> None:
+        """Atomically; never over a damaged version that could not be kept aside."""
         data = {"version": FORMAT_VERSION,
                 "entries": [e.to_json() for e in sorted(entries, key=_order)]}
-        text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
         try:
-            if keep_broken and self.path.exists():  # edited by hand? keep it, do not lose it
-                broken = self.path.with_name(self.path.name + ".broken")
-                log.warning("%s: keeping the unreadable timer store as %s", self.path, broken)
-                os.replace(self.path, broken)
-            atomic_write_text(self.path, text)
+            self.file.write_json(data)
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot write the timer store ({exc})") from exc
         self._cache = None

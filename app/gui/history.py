@@ -4,7 +4,6 @@ in the user data directory, written atomically."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.config import atomic_write_text
+from app.datafiles import DataFile, FileKind, Salvage, salvage_list
 from asr import settings
 
 log = logging.getLogger(__name__)
@@ -58,12 +57,21 @@ class HistoryEntry:
         return "\t".join((self.clock, self.text, self.meaning, self.reply))
 
     @classmethod
-    def from_json(cls, raw: Mapping[str, Any]) -> HistoryEntry:
-        slots = raw.get("slots")
-        return cls(text=str(raw.get("text", "")), domain=str(raw.get("domain", "")),
-                   intent=str(raw.get("intent", "")),
-                   slots=dict(slots) if isinstance(slots, Mapping) else {},
-                   reply=str(raw.get("reply") or ""), time=float(raw.get("time", 0.0)),
+    def from_json(cls, raw: object) -> HistoryEntry:
+        """One entry as saved; ValueError or TypeError when it is not one."""
+        if not isinstance(raw, Mapping):
+            raise TypeError("an entry must be a JSON object")
+        texts = {key: raw.get(key, "") for key in ("text", "domain", "intent")}
+        reply = raw.get("reply") or ""
+        if not all(isinstance(v, str) for v in (*texts.values(), reply)):
+            raise TypeError("text, domain, intent and reply must be text")
+        when = raw.get("time", 0.0)
+        if isinstance(when, bool) or not isinstance(when, int | float):
+            raise TypeError("time must be a number")
+        slots = raw.get("slots") or {}
+        if not isinstance(slots, Mapping):
+            raise TypeError("slots must be a JSON object")
+        return cls(**texts, slots=dict(slots), reply=reply, time=float(when),
                    kind="announce" if raw.get("kind") == "announce" else "turn")
 
 
@@ -71,12 +79,21 @@ def history_path(data_dir: Path | None = None) -> Path:
     return (data_dir or settings.data_dir()) / FILE_NAME
 
 
+def salvage_history(raw: Any, damaged: bool) -> Salvage[list[HistoryEntry]]:
+    return salvage_list(raw, "entries", HistoryEntry.from_json, damaged)
+
+
+HISTORY_FILE = FileKind(salvage_history, list, "条记录", "entries")
+
+
 class HistoryStore:
-    """Entries in order, oldest first; ``add`` and ``clear`` write the file at once."""
+    """Entries in order, oldest first; ``add`` and ``clear`` write the file at once. A bad entry
+    is set aside alone, and a damaged file is kept beside it (app/datafiles.py)."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or history_path()
-        self.entries: list[HistoryEntry] = self._load()
+        self.file = DataFile(self.path, HISTORY_FILE)
+        self.entries: list[HistoryEntry] = self.file.read()
 
     def add(self, entry: HistoryEntry) -> None:
         self.entries.append(entry)
@@ -87,22 +104,10 @@ class HistoryStore:
         self.entries.clear()
         self._save()
 
-    def _load(self) -> list[HistoryEntry]:
-        if not self.path.is_file():
-            return []
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            items = raw.get("entries", []) if isinstance(raw, dict) else []
-            return [HistoryEntry.from_json(item) for item in items if isinstance(item, dict)]
-        except (OSError, ValueError, TypeError) as exc:
-            log.warning("%s: cannot read the history (%s); starting empty", self.path, exc)
-            return []
-
     def _save(self) -> None:
         data = {"version": 1, "entries": [_jsonable(e) for e in self.entries]}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+            self.file.write_json(data)
         except OSError as exc:
             log.warning("%s: cannot save the history (%s)", self.path, exc)
 

@@ -8,7 +8,6 @@ the key go up (hold to talk) or only presses (each press toggles)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -20,7 +19,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from app.config import atomic_write_text
+from app.datafiles import OBJECT_FILE, DataFile
 
 log = logging.getLogger("lingyin.gui")
 DEFAULT_HOTKEY = "Ctrl+Alt+Space"
@@ -219,11 +218,7 @@ class NoticeFlag:
         self.path = path
 
     def _read(self) -> dict[str, object]:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return raw if isinstance(raw, dict) else {}
+        return DataFile(self.path, OBJECT_FILE).read()  # a damaged file is kept, not lost
 
     def told(self, reason: str) -> bool:
         return self._read().get(self.KEY) == reason
@@ -232,7 +227,6 @@ class NoticeFlag:
         data = self._read()
         data[self.KEY] = reason
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+            DataFile(self.path, OBJECT_FILE).write_json(data)
         except OSError as exc:
             log.warning("%s: cannot remember the hotkey notice (%s)", self.path, exc)

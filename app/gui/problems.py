@@ -8,8 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
+from app.file_problems import PROBLEMS, FileProblem, FileProblems
 from app.gui.widgets import Banner, ErrorBanner
 from app.gui.widgets import escape_html as _escape
 
@@ -162,3 +164,28 @@ class InfoBanner(Banner):
     @property
     def text(self) -> str:
         return self.label.text()
+
+
+class FileNotices(InfoBanner):
+    """What was wrong with the user's files (settings, history, timers…) and what was kept, one
+    line per damaged file version, until dismissed (app/file_problems.py)."""
+
+    found = Signal(object)  # a FileProblem, from whichever thread found it
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.notices: list[str] = []
+        self.found.connect(self.add)  # queued to the GUI thread when found on another
+
+    def watch(self, problems: FileProblems = PROBLEMS) -> None:
+        """Show the problems found so far, and each one found from now on."""
+        for problem in problems.found():
+            self.add(problem)
+        unsubscribe = problems.subscribe(self.found.emit)
+        self.destroyed.connect(lambda *_: unsubscribe())
+
+    def add(self, problem: FileProblem) -> None:
+        if problem.notice in self.notices:
+            return
+        self.notices.append(problem.notice)
+        self.show_notice("\n".join(self.notices))

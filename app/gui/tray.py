@@ -7,7 +7,6 @@ X server, some Wayland desktops) there is no Tray and closing the window quits, 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from app.config import atomic_write_text
+from app.datafiles import OBJECT_FILE, DataFile
 from asr import settings
 
 if TYPE_CHECKING:
@@ -54,11 +53,7 @@ class NoticeMemory:
         self.path = path or settings.data_dir() / STATE_FILE
 
     def _read(self) -> dict[str, object]:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return raw if isinstance(raw, dict) else {}
+        return DataFile(self.path, OBJECT_FILE).read()  # a damaged file is kept, not lost
 
     @property
     def told(self) -> bool:
@@ -68,8 +63,7 @@ class NoticeMemory:
         data = self._read()
         data["tray_notice_shown"] = True
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+            DataFile(self.path, OBJECT_FILE).write_json(data)
         except OSError as exc:
             log.warning("%s: cannot remember the tray notice (%s)", self.path, exc)
 

@@ -36,7 +36,7 @@ from app.gui.hotkey import (
     parse_hotkey,
     unavailable_message,
 )
-from app.gui.problems import InfoBanner, ProblemBanner, explain
+from app.gui.problems import FileNotices, InfoBanner, ProblemBanner, explain
 from app.gui.widgets import HistoryView, LevelMeter, PttButton, StateIndicator
 from app.listener.machine import Mode
 
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.hotkey_relay: HotkeyRelay | None = None  # the running backend's reports
         self._build(mode)
         self._connect()
+        self.files.watch()  # damaged settings, history or timers: what was kept, where
         for entry in history.entries:
             self.history_view.add(entry)
         self._set_ready(bridge.is_ready)
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.partial.setStyleSheet("color: #555; font-size: 16px;")
         self.errors = ProblemBanner()
         self.info = InfoBanner()
+        self.files = FileNotices()
         self.ptt = PttButton()
         self.ptt_style = QComboBox()
         for toggle, label in PTT_STYLES:
@@ -139,6 +141,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.partial)
         column.addWidget(self.errors)
         column.addWidget(self.info)
+        column.addWidget(self.files)
         column.addLayout(talk)
         column.addLayout(filters)
         column.addWidget(self.history_view, 1)
