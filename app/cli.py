@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from asr.errors import LingyinError
+
+# Issue 14: onnxruntime builds with telemetry (1.29 and later; pyproject.toml pins 1.28.0) send
+# it to Microsoft from a bare import. They read this switch when they load, so it is set before
+# any command can import onnxruntime: defence in depth should such a build get installed.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 COMMANDS = ("models", "transcribe", "itn", "parse", "check_grammar", "spot", "understand",
             "listen", "devices", "contacts", "run", "timers", "ptt")

@@ -4,6 +4,7 @@ stream; per-utterance state lives in EncoderState, owned by the stream."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ class ModelPaths:
 def onnx_session(path: Path, threads: int = 1,
                  reinstall: str = "lingyin models install") -> Any:
     """An onnxruntime CPU session; a file onnxruntime refuses is reported with the fix."""
+    # onnxruntime 1.29+ phones home from a bare import unless told not to (pyproject.toml pins
+    # 1.28.0, which has no telemetry; app/cli.py sets this too): library use is covered as well
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import onnxruntime as ort
 
     options = ort.SessionOptions()

@@ -14,7 +14,8 @@ source_dir=${LINGYIN_MODEL_SOURCE:-$shared/models}
 python=${PYTHON:-python3}
 
 packages=(libportaudio2 libsndfile1 espeak-ng libime-data-language-model pulseaudio pulseaudio-utils libasound2-plugins dbus
-          xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-wqy-microhei)
+          xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-wqy-microhei
+          strace)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
