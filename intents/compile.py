@@ -14,7 +14,6 @@ cache directory, keyed by what the graph is made from (see ``graph_key``).
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ class GraphCompiler:
         # (state, token) → child: words leaving one state share their prefixes
         self._trie: dict[tuple[int, int], int] = {}
         self._ends: dict[tuple[int, Label | None], int] = {}
+        self._unit_cache: dict[str, tuple[tuple[tuple[int, ...], ...], ...]] = {}
 
     def compile(self) -> TokenGraph:
         final = self.graph.new_state()
@@ -73,6 +73,7 @@ class GraphCompiler:
                 self.graph.add(self._fillers(end), EPS, final)
         self._trie.clear()
         self._ends.clear()
+        self._unit_cache.clear()
         return self.graph
 
     def _fillers(self, state: int) -> int:
@@ -188,11 +189,18 @@ class GraphCompiler:
         if self._trie.get((state, tokens[-1])) != after:
             self.graph.add(state, tokens[-1], after, self.costs.variant)
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one compiler per grammar, short-lived
     def _units(self, text: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
         """Per syllable or letter, its readings as token ids, the usual one first; an English
         word has none (it is matched by any tokens). Text with English words and no Chinese
-        cannot be told apart from other speech, so it is an error (list items are left out)."""
+        cannot be told apart from other speech, so it is an error (list items are left out).
+        Remembered per compiler (a class-level cache would keep every compiler, and its graph,
+        alive after a reload)."""
+        found = self._unit_cache.get(text)
+        if found is None:
+            found = self._unit_cache[text] = self._read_units(text)
+        return found
+
+    def _read_units(self, text: str) -> tuple[tuple[tuple[int, ...], ...], ...]:
         units = phrase_units(text, self.vocabulary, neutral=False, words=True)
         chinese = any("\u4e00" <= unit.char <= "\u9fff" for unit in units)
         if any(unit.word for unit in units) and not chinese:
@@ -203,7 +211,6 @@ class GraphCompiler:
         return tuple(tuple(self._token_ids(option) for option in unit.options)
                      for unit in units)
 
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one compiler per grammar, short-lived
     def _token_ids(self, option: tuple[str, ...]) -> tuple[int, ...]:
         return tuple(self.ids[symbol] for symbol in option)
 

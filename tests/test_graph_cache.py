@@ -166,3 +166,17 @@ def test_graph_arrays_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
     with path.open("wb") as handle:
         np.savez(handle, **arrays)
     assert read_graph(path, "k") is None
+
+
+def test_a_compiler_and_its_graph_are_freed_after_a_reload(recognizer: Recognizer,
+                                                           grammar_path: Path) -> None:
+    """Nothing keeps a finished compiler (or the graph it built) alive: a reload frees the old."""
+    import gc
+    import weakref
+
+    compiler = GraphCompiler(load_grammar(grammar_path), recognizer.model.tokens.ids())
+    graph = weakref.ref(compiler.compile())
+    gone = weakref.ref(compiler)
+    del compiler
+    gc.collect()
+    assert gone() is None and graph() is None
