@@ -44,6 +44,8 @@ class Recorder:
         self.handlers = {name: self.handle for name in names}
 
     def handle(self, request: ActionRequest) -> ActionResult:
+        if request.dry_run:  # the check before a confirmation question: does nothing
+            return ActionResult.dry(request.action)
         self.calls.append(request)
         return ActionResult(True, context={"level": 40} if request.domain == "volume" else {})
 
@@ -100,6 +102,22 @@ def test_a_question_lapses_when_the_listener_says_it_went_unanswered(
     clock[0] += 2.0
     result = assistant.text_turn("好")
     assert recorder.calls == [] and not result.performed and not result.expect_reply
+
+
+def test_a_call_that_cannot_be_made_is_said_before_any_question(
+        grammar: Grammar, matcher: Matcher, tmp_path: Path) -> None:
+    """An empty address book: 打电话给张三 answers that at once, not 要打给张三吗？ first."""
+    from app.actions.calls import CallActions
+    from app.actions.contacts import ContactStore
+
+    recorder, clock = Recorder(grammar), [0.0]
+    calls = CallActions(ContactStore(tmp_path / "contacts.json"), start=lambda argv: None)
+    recorder.handlers["call.dial"] = calls.dial
+    assistant = make_assistant(grammar, matcher, recorder, clock)
+    result = assistant.text_turn("打电话给张三")
+    assert result.reply and result.reply.startswith("通讯录里没有找到张三"), result
+    assert not result.expect_reply and not result.performed
+    assert not assistant.text_turn("对").performed  # nothing was pending
 
 
 def test_every_action_needs_a_handler(grammar: Grammar) -> None:

@@ -74,13 +74,32 @@ class Assistant:
         grammar = self.grammar()
         step = self.dialogue.turn(heard, grammar, self.clock())
         if step.kind == "say" or step.intent is None:
-            return self._said(heard, step)
+            return self._precheck(heard) or self._said(heard, step)
         return self._perform(heard, step, step.intent)
 
     def _said(self, heard: Heard, step: Step) -> TurnResult:
         reply = step.reply
         return TurnResult(heard.text, heard.domain, heard.intent, heard.slots, None, False,
                           reply, spoken_text(reply) if reply else None, step.expect_reply)
+
+    def _precheck(self, heard: Heard) -> TurnResult | None:
+        """Before asking 要打给张三吗？, try the action as a dry run: when it cannot be done at
+        all (an empty address book, no such contact), say so now instead of asking first."""
+        confirming = self.dialogue.confirming
+        if confirming is None or self.dry_run:
+            return None
+        intent, slots, text = confirming
+        if not intent.confirm or not isinstance(intent.action, str):
+            return None
+        request = ActionRequest(intent.action, intent.domain, intent.name, dict(slots), text,
+                                True, self._context.get(intent.domain, {}))
+        result = self.dispatcher.run(request)
+        if result.error is None or not result.reply:
+            return None
+        self.dialogue.lapse()
+        self.dialogue.said(result.reply)
+        return TurnResult(heard.text, intent.domain, intent.name, dict(slots), intent.action,
+                          False, result.reply, spoken_text(result.reply), False, result.error)
 
     def _perform(self, heard: Heard, step: Step, intent: Intent) -> TurnResult:
         action = intent.action if isinstance(intent.action, str) else None

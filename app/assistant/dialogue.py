@@ -92,6 +92,14 @@ class Dialogue:
     def said(self, reply: str) -> None:
         self._last_reply = reply
 
+    @property
+    def confirming(self) -> tuple[Intent, Mapping[str, object], str] | None:
+        """The intent, slots and text a confirmation question is pending for, else None."""
+        pending = self._pending
+        if self.phase is not Phase.CONFIRMING or pending is None:
+            return None
+        return pending.intent, dict(pending.slots), pending.text
+
     def lapse(self) -> None:
         """The question went unanswered (the listener's answer window closed): drop it."""
         self._reset()
