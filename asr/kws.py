@@ -8,10 +8,20 @@ keyword token is the detection score (0 when the free decoding heard exactly the
 negative when something else was said). A keyword fires when its score passes its threshold, which
 its sensitivity sets. Tones: every position accepts the readings in asr/readings.py (polyphones,
 一/不 and third-tone sandhi, neutral tone).
+
+Two bounds keep silence from ever matching: a keyword path may span at most
+``MAX_SECONDS_PER_SYLLABLE`` per syllable plus ``SPAN_MARGIN`` (older paths are dropped from the
+Viterbi, so a path that picked each token from a different stretch of a long silence never
+wins), and a detection needs some sound in its span: its loudest 40 ms must reach
+``MIN_LEVEL_DBFS`` (digital silence from a muted device, and the faint noise of an idle one, are
+far below any voice).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,6 +37,11 @@ from asr.tokens import BLANK
 
 DEFAULT_SENSITIVITY = 0.7
 NEG = -1.0e9
+# real phrases span ≤ 0.28 s per syllable (the dev speaker's 想听歌曲) and ≤ 0.5 s when drawn
+# out (espeak-ng at 100 words a minute); digital silence gave spans of 5-30 s
+MAX_SECONDS_PER_SYLLABLE = 0.6
+SPAN_MARGIN = 1.0
+MIN_LEVEL_DBFS = -70.0  # the loudest 40 ms of a detection: quieter is silence, not a voice
 
 
 def threshold_for(sensitivity: float) -> float:
@@ -42,6 +57,13 @@ class Keyword:
     positions: tuple[tuple[int, ...], ...]  # allowed token ids per token position
     primary: tuple[int, ...]  # the usual reading, for the decoder context
     threshold: float
+    syllables: int = 0  # syllables (or letters) of the phrase; 0: counted from the tokens
+
+    @property
+    def max_span(self) -> float:
+        """The longest a real utterance of the phrase takes, in seconds (first to last token)."""
+        syllables = self.syllables or (len(self.positions) + 1) // 2
+        return syllables * MAX_SECONDS_PER_SYLLABLE + SPAN_MARGIN
 
     @cached_property
     def flat_rows(self) -> np.ndarray:
@@ -60,7 +82,8 @@ class Keyword:
                   sensitivity: float = DEFAULT_SENSITIVITY) -> Keyword:
         ids = model.tokens.ids()
         positions: list[tuple[int, ...]] = []
-        for unit in phrase_units(phrase, frozenset(ids)):
+        units = phrase_units(phrase, frozenset(ids))
+        for unit in units:
             shape = len(unit.options[0])
             same = [option for option in unit.options if len(option) == shape]
             for k in range(shape):
@@ -68,7 +91,7 @@ class Keyword:
         if not positions:
             raise ValueError(f"keyword {phrase!r} has nothing to spot")
         primary = tuple(p[0] for p in positions)
-        return Keyword(phrase, tuple(positions), primary, threshold_for(sensitivity))
+        return Keyword(phrase, tuple(positions), primary, threshold_for(sensitivity), len(units))
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,7 @@ class Detection:
 
 
 SETTLE_FRAMES = 6  # after the last token, frames to wait for the best ratio (0.24 s)
+LEVEL_KEEP_EXTRA = 100  # frames of levels kept beyond the longest path (the encoder's delay)
 
 
 @dataclass
@@ -88,6 +112,7 @@ class _Track:
 
     keyword: Keyword
     rows: FloatArray  # decoder rows for the contexts after 0..K keyword tokens
+    max_frames: int  # the longest path (first token to the last) a real utterance takes
     scores: np.ndarray = field(init=False)
     starts: np.ndarray = field(init=False)
     candidate: tuple[float, int, int] | None = field(init=False)  # (ratio, start, end)
@@ -102,6 +127,35 @@ class _Track:
         self.starts = np.zeros(size, dtype=np.int64)
         self.candidate = None
         self.waited = 0
+
+
+class _Levels:
+    """The level (RMS, dBFS) of each encoder frame's stretch of audio, for the recent frames."""
+
+    def __init__(self, block: int, keep: int) -> None:
+        self.block, self.keep = block, keep
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._levels: deque[float] = deque()
+        self._first = 0  # the frame index of _levels[0]
+
+    def accept(self, samples: np.ndarray) -> None:
+        data = np.concatenate([self._pending, samples])
+        whole = len(data) // self.block * self.block
+        if whole:
+            blocks = data[:whole].astype(np.float64).reshape(-1, self.block)
+            rms = np.sqrt(np.mean(blocks * blocks, axis=1))
+            self._levels.extend((20.0 * np.log10(np.maximum(rms, 1e-12))).tolist())
+        self._pending = data[whole:]
+        while len(self._levels) > self.keep:
+            self._levels.popleft()
+            self._first += 1
+
+    def loudest(self, start: int, end: int) -> float:
+        """The loudest frame from ``start`` to ``end`` (frame indices, inclusive), in dBFS."""
+        lo, hi = max(start - self._first, 0), min(end + 1 - self._first, len(self._levels))
+        if lo >= hi:
+            return -math.inf
+        return max(itertools.islice(self._levels, lo, hi))
 
 
 class KeywordSpotter:
@@ -127,7 +181,11 @@ class SpotterStream:
         for keyword in spotter.keywords:
             padded = (-1,) * (size - 1) + (BLANK,) + keyword.primary
             contexts = [padded[j : j + size] for j in range(len(keyword.primary) + 1)]
-            self._tracks.append(_Track(keyword, self.model.decoder_out(contexts)))
+            frames = math.ceil(keyword.max_span / self.model.frame_seconds)
+            self._tracks.append(_Track(keyword, self.model.decoder_out(contexts), frames))
+        longest = max(track.max_frames for track in self._tracks)
+        block = round(self.model.frame_seconds * SAMPLE_RATE)
+        self._levels = _Levels(block, longest + LEVEL_KEEP_EXTRA)
         self._free = GreedySearch(self.model, trace=True)
         self._trace: list[float] = self._free.trace if self._free.trace is not None else []
         self._frame = 0
@@ -139,7 +197,9 @@ class SpotterStream:
         samples = audio.samples if isinstance(audio, AudioChunk) else audio
         if isinstance(audio, AudioChunk) and audio.rate != SAMPLE_RATE:
             raise ValueError(f"the spotter takes 16 kHz audio, got {audio.rate} Hz")
-        return self._run(self._feed.accept(np.asarray(samples, dtype=np.float32)))
+        samples = np.asarray(samples, dtype=np.float32)
+        self._levels.accept(samples)
+        return self._run(self._feed.accept(samples))
 
     def finish(self) -> list[Detection]:
         if self._finished:
@@ -186,6 +246,7 @@ class SpotterStream:
         take = moved > stayed
         scores[1:] = np.where(take, moved, stayed)
         starts[1:] = np.where(take, starts[:-1], starts[1:])
+        scores[frame - starts >= track.max_frames] = NEG  # too long ago to be one utterance
         ratio = float(scores[size] - free_after) / size
         if ratio >= track.keyword.threshold and (
                 track.candidate is None or ratio > track.candidate[0]):
@@ -201,6 +262,8 @@ class SpotterStream:
         ratio, start, end = track.candidate
         seconds = self.model.frame_seconds
         track.reset()
+        if self._levels.loudest(start - 2, end + 2) < MIN_LEVEL_DBFS:
+            return []  # silence (a muted or idle device), whatever the model made of it
         return [Detection(track.keyword.phrase, round(start * seconds, 2),
                           round(end * seconds, 2), round(ratio, 3))]
 

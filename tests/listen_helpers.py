@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 from app.listener.assemble import ListenerOptions, build_listener
 from app.listener.events import ListenerEvent
 from app.listener.machine import MachineConfig, Mode
-from app.listener.runtime import Decide
+from app.listener.runtime import Decide, Listener, ListenerConfig, Voice
 from app.listener.sources import FileSource
 from asr.audio import Samples, load_audio
 from asr.recognizer import Recognizer
@@ -53,23 +54,38 @@ def espeak(text: str, level: float = 0.3) -> Samples:
 def listen(samples: Samples, grammar: Path, recognizer: Recognizer, to_hanzi: ToHanzi, *,
            mode: str = "ptt", wake: list[str] | None = None, chunk: int = 512,
            hangover: float | None = None, decide: Decide | None = None,
-           on_lapsed: Callable[[], None] | None = None,
-           **machine: object) -> list[ListenerEvent]:
-    """Run the listener over ``samples`` as fast as it decodes; returns its events. In
-    push-to-talk mode the whole audio is one press. ``decide`` stands for the assistant;
-    ``on_lapsed`` is told when an answer window closes unanswered."""
+           on_lapsed: Callable[[], None] | None = None, voice: Voice | None = None,
+           setup: Callable[[Listener], None] | None = None,
+           config: Callable[[ListenerConfig], ListenerConfig] | None = None,
+           limit: float = 120.0, **machine: object) -> list[ListenerEvent]:
+    """Run the listener over ``samples`` as a fast replay (in audio time); returns its events.
+    In push-to-talk mode the whole audio is one press. ``decide`` stands for the assistant;
+    ``on_lapsed`` is told when an answer window closes unanswered; ``voice`` speaks the
+    replies; ``setup`` sees the listener before it runs; ``config`` changes its run-time
+    settings. A listener still running after ``limit`` seconds is stopped (a stuck one fails
+    the test instead of hanging it)."""
     events: list[ListenerEvent] = []
-    config = replace(MachineConfig(mode=Mode(mode), hold=True), **machine)  # type: ignore[arg-type]
-    options = ListenerOptions(machine=config, wake=wake or [], speak=False, grammar=grammar,
-                              hangover=hangover)
+    machine_config = replace(MachineConfig(mode=Mode(mode), hold=True), **machine)  # type: ignore[arg-type]
+    options = ListenerOptions(machine=machine_config, wake=wake or [], speak=False,
+                              grammar=grammar, hangover=hangover)
     source = FileSource("test audio", chunk, fast=True, samples=samples)
     assembled = build_listener(options, events.append, recognizer=recognizer,
-                               to_hanzi=to_hanzi, source=source)
-    assembled.listener.decide = decide
-    assembled.listener.on_answer_lapsed = on_lapsed
+                               to_hanzi=to_hanzi, source=source, voice=voice)
+    listener = assembled.listener
+    if config is not None:
+        listener.config = config(listener.config)
+    listener.decide = decide
+    listener.on_answer_lapsed = on_lapsed
+    if setup is not None:
+        setup(listener)
     if mode == "ptt":
-        assembled.listener.press()
-    assembled.listener.run()
+        listener.press()
+    watchdog = threading.Timer(limit, listener.stop)
+    watchdog.start()
+    try:
+        listener.run()
+    finally:
+        watchdog.cancel()
     return events
 
 

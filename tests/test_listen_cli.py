@@ -59,6 +59,7 @@ def test_listen_readable_lines(grammar: Path, clip, capsys) -> None:  # type: ig
     (["listen", "--mode", "wake", "--wake", "你好小灵:2"], "between 0 and 1"),
     (["listen", "--vad-aggressiveness", "7"], "0, 1, 2 or 3"),
     (["listen", "--follow-up", "-1"], "between 0 and 3600"),
+    (["listen", "--command-timeout", "-1"], "between 0 and 3600"),
 ])
 def test_bad_options(args: list[str], message: str, capsys) -> None:  # type: ignore[no-untyped-def]
     try:
@@ -107,3 +108,43 @@ def test_overflows_are_counted_not_hidden() -> None:
     # two blocks that did not fit, then PortAudio's own overflow and that block not fitting either
     assert source.take_overflows() == 4
     assert source.take_overflows() == 0
+
+
+def test_a_fast_replay_is_the_same_however_busy_the_assistant(  # type: ignore[no-untyped-def]
+        grammar: Path, recognizer, clip, tmp_path: Path, monkeypatch, capsys) -> None:
+    """`lingyin listen --mode wake --input FILE --fast`: the same lines every run, with the
+    assistant answering at once or taking 0.4 s a turn (a busy machine). Before, what the file
+    held while a turn was decided was skipped: 1 of 4 commands with the slow assistant."""
+    import soundfile
+    from listen_helpers import dev_wake_phrase, silence
+
+    from app.assistant.assistant import Assistant
+    from asr import settings
+    from asr.audio import load_audio
+
+    model = settings.model_dir()
+    monkeypatch.setenv("LINGYIN_DATA_DIR", str(tmp_path / "data"))  # no timers of the user's
+    monkeypatch.setenv("LINGYIN_CONFIG_DIR", str(tmp_path / "config"))
+    wake = dev_wake_phrase(recognizer, clip("W0038"))
+    parts = [silence(0.5)]
+    for utt in ("W0001", "W0005", "W0083", "W0001"):
+        parts += [wake, silence(0.1), load_audio(clip(utt)), silence(0.2)]
+    path = tmp_path / "session.wav"
+    soundfile.write(path, np.concatenate([*parts, silence(2.0)]), 16000)
+    argv = ["listen", "--mode", "wake", "--wake", "想听歌曲", "--input", str(path), "--fast",
+            "--no-speak", "--json", "--grammar", str(grammar), "--model-dir", str(model)]
+    turn = Assistant.speech_turn
+
+    def busy(self: Assistant, understanding: object) -> object:
+        time.sleep(0.4)
+        return turn(self, understanding)
+
+    outputs = []
+    for slow in (False, True, True):
+        if slow:
+            monkeypatch.setattr(Assistant, "speech_turn", busy)
+        assert main(argv) == 0
+        outputs.append(capsys.readouterr().out.splitlines())
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    intents = [json.loads(line) for line in outputs[0] if '"event": "intent"' in line]
+    assert len(intents) == 4

@@ -42,8 +42,8 @@ def test_wake_word_arms_at_the_phrase_end_and_chimes() -> None:
     assert machine.state is State.WAKE_LISTEN and machine.spotting
     effects = drive(machine, [(m.WakeWord(end=4.2), 4.9)])
     assert effects[0] == m.Chime()
-    assert m.Arm(4.2, 5.0) in effects  # audio since the phrase's end goes to the command
-    assert machine.capturing and not machine.spotting
+    assert m.Arm(4.2, 5.0, woken=True) in effects  # audio after the phrase is the command
+    assert machine.capturing and machine.spotting  # the phrase said again is a new wake
 
 
 def test_nothing_said_returns_to_rest() -> None:
@@ -59,7 +59,8 @@ def test_question_opens_a_follow_up_window_without_wake_word() -> None:
                               (m.ReplyEnded(), 4.0)])
     assert states(effects)[-1] == "follow_up"
     assert m.Arm(4.0, 6.0) in effects
-    assert not machine.spotting  # the answer needs no wake word
+    assert machine.state is State.FOLLOW_UP  # the answer needs no wake word …
+    assert machine.spotting  # … and a wake phrase said there is a wake, not an answer
 
 
 def test_follow_up_after_every_reply_when_configured() -> None:
@@ -84,7 +85,7 @@ def test_barge_in_stops_the_reply_and_listens() -> None:
     assert machine.state is State.SPEAKING and machine.spotting
     effects = machine.handle(m.WakeWord(end=5.0), 5.6)
     assert effects[0] == m.StopSpeaking()
-    assert m.Arm(5.0, 5.0) in effects and machine.state is State.CAPTURE
+    assert m.Arm(5.0, 5.0, woken=True) in effects and machine.state is State.CAPTURE
 
 
 def test_mute_closes_the_microphone_from_any_state() -> None:
@@ -147,3 +148,48 @@ def test_wake_watcher_is_deaf_only_while_its_own_reply_plays() -> None:
     watcher.hear_again(15.3)
     assert watcher._is_echo(Detection("你好小灵", 14.0, 15.0, -0.5))
     assert not watcher._is_echo(Detection("你好小灵", 20.0, 21.0, -0.5))  # the person, later
+
+
+def test_a_wake_phrase_in_the_follow_up_window_is_a_wake() -> None:
+    machine = ListenerMachine(MachineConfig(mode=Mode.WAKE, follow_up=4.0, chime=True))
+    drive(machine, [(m.WakeWord(1.0), 1.5), (m.CaptureEnded(True), 3.0),
+                    (m.Decided("好的"), 3.1), (m.ReplyEnded(), 4.0)])
+    assert machine.state is State.FOLLOW_UP and machine.spotting
+    effects = machine.handle(m.WakeWord(end=5.2), 5.7)
+    assert m.CancelCapture() in effects and m.Chime() in effects
+    assert m.Arm(5.2, 5.0, woken=True) in effects  # the command comes after the phrase
+    assert machine.state is State.CAPTURE
+
+
+def test_the_wake_phrase_said_again_restarts_the_wait() -> None:
+    machine = ListenerMachine(MachineConfig(mode=Mode.WAKE))
+    drive(machine, [(m.WakeWord(1.0), 1.5)])
+    effects = machine.handle(m.WakeWord(end=3.0), 3.5)
+    assert m.Arm(3.0, 5.0, woken=True) in effects and machine.state is State.CAPTURE
+    ptt = ListenerMachine(MachineConfig(mode=Mode.WAKE))
+    drive(ptt, [(m.PttDown(), 1.0)])
+    assert not ptt.spotting  # a pressed capture is not interrupted by the spotter
+    assert ptt.handle(m.WakeWord(end=2.0), 2.5) == []
+
+
+def test_replies_nobody_asked_for_wait_until_the_command_is_answered() -> None:
+    """A timer goes off while a command is captured, decided and answered: it is said after."""
+    machine = ListenerMachine(MachineConfig(mode=Mode.WAKE))
+    effects = drive(machine, [(m.WakeWord(1.0), 1.5), (m.Typed("计时器时间到了"), 2.0)])
+    assert not any(isinstance(e, (m.Speak, m.CancelCapture)) for e in effects)
+    assert machine.state is State.CAPTURE and machine.queued == 1
+    effects = drive(machine, [(m.CaptureEnded(True), 3.0), (m.Typed("已打开计算器"), 3.1),
+                              (m.Decided("好的"), 3.2)])
+    assert [e for e in effects if isinstance(e, m.Speak)] == [m.Speak("好的")]
+    effects = machine.handle(m.ReplyEnded(), 4.0)
+    assert effects == [m.Speak("计时器时间到了")] and machine.state is State.SPEAKING
+    effects = machine.handle(m.ReplyEnded(), 5.0)
+    assert effects == [m.Speak("已打开计算器")]
+    assert states(machine.handle(m.ReplyEnded(), 6.0)) == ["wake_listen"]
+
+
+def test_waiting_replies_are_said_at_once_when_the_microphone_closes() -> None:
+    machine = ListenerMachine(MachineConfig(mode=Mode.PTT))
+    drive(machine, [(m.PttDown(), 1.0), (m.Typed("计时器时间到了"), 1.5)])
+    effects = machine.handle(m.Mute(True), 2.0)
+    assert m.Speak("计时器时间到了") in effects and machine.queued == 0

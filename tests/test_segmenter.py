@@ -1,4 +1,5 @@
-"""The segmenter, driven by scripted (is_speech) frame sequences: no audio, no model."""
+"""The segmenter, driven by scripted (is_speech) frame sequences: no audio, no model; and the
+endpointer around it, with a loudness VAD and a decoder that counts syllables by loudness."""
 
 from __future__ import annotations
 
@@ -120,3 +121,106 @@ def test_bad_config_is_refused() -> None:
         EndpointConfig(hangover=-1)
     with pytest.raises(ValueError, match="min_speech"):
         EndpointConfig(min_speech=1.0, start_window=0.3)
+
+
+# ---- the endpointer: segmenter, VAD and capture for one command (app/listener/endpointer.py) --
+class LoudVad:
+    """Speech is a frame louder than 0.1."""
+
+    frame_samples = 480
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        return float(np.abs(frame).mean()) > 0.1
+
+    def reset(self) -> None:
+        """Nothing kept."""
+
+
+class Heard:
+    """A decoding stream that hears syllables by loudness: 0.2 s of sound is a syllable; two
+    syllables and more are the command 设定 (understood), fewer are rejected."""
+
+    def __init__(self) -> None:
+        self.loud = 0
+
+    def accept(self, samples: np.ndarray) -> None:
+        self.loud += int(np.count_nonzero(np.abs(samples) > 0.1))
+
+    def partial_text(self) -> str:
+        return ""
+
+    def finish(self):  # type: ignore[no-untyped-def]
+        from intents.speech import Understanding
+
+        syllables = self.loud // 3200
+        if syllables >= 2:
+            return Understanding("设定", "sh è d ìng", False, "climate", "set")
+        return Understanding("", " ".join(["ǔ"] * syllables), True)
+
+
+def endpointer(**wait: object):  # type: ignore[no-untyped-def]
+    from app.listener.capture import EndpointPolicy
+    from app.listener.endpointer import Endpointer, Wait
+    from intents.completion import Completion
+
+    def judge(stream, result):  # type: ignore[no-untyped-def]
+        return Completion.NOT_COMMAND if result.rejected else Completion.DONE
+
+    understander = type("Understander", (), {"stream": staticmethod(Heard)})()
+    point = Endpointer(LoudVad(), judge, EndpointConfig(), EndpointPolicy(), lambda: understander)
+    point.arm(Wait(**{"start": 0.0, "deadline": 5.0, **wait}))  # type: ignore[arg-type]
+    return point
+
+
+def audio(*parts: tuple[str, float]) -> AudioChunk:
+    """('s', seconds) of sound or ('.', seconds) of silence, from time 0."""
+    pieces = [np.full(int(s * 16000), 0.5 if kind == "s" else 0.0, np.float32)
+              for kind, s in parts]
+    return AudioChunk(np.concatenate(pieces), 16000, 0.0)
+
+
+def outcomes(point, chunk: AudioChunk) -> list[object]:  # type: ignore[no-untyped-def]
+    out = []
+    for start in range(0, len(chunk.samples), 512):
+        piece = chunk.samples[start : start + 512]
+        out += point.feed(AudioChunk(piece, 16000, start / 16000))
+    return out
+
+
+def test_the_wake_phrases_last_sound_is_dropped_and_the_command_heard_alone() -> None:
+    from app.listener.endpointer import Discarded, Ended, Started
+
+    point = endpointer(quiet=True, woken=True)
+    out = outcomes(point, audio(("s", 0.25), (".", 0.6), ("s", 0.6), (".", 1.0)))
+    kinds = [type(o).__name__ for o in out]
+    assert kinds == ["Started", "Discarded", "Started", "Ended"], out
+    dropped, command = out[1], out[3]
+    assert isinstance(dropped, Discarded) and dropped.reason == "wake phrase"
+    assert isinstance(out[2], Started) and out[2].t >= 0.25  # after the phrase's sound
+    assert isinstance(command, Ended) and not command.result.rejected
+
+
+def test_a_capture_a_key_opened_keeps_everything() -> None:
+    from app.listener.endpointer import Ended
+
+    point = endpointer()  # push-to-talk (toggle): nothing is dropped
+    out = outcomes(point, audio(("s", 0.25), (".", 1.0)))
+    assert [type(o).__name__ for o in out] == ["Started", "Ended"]
+    assert isinstance(out[1], Ended) and out[1].result.rejected
+
+
+def test_nothing_heard_is_dropped_and_the_wait_ends_on_time() -> None:
+    from app.listener.endpointer import Discarded, TimedOut
+
+    point = endpointer(quiet=True, deadline=3.0)  # a follow-up window of 3 s
+    out = outcomes(point, audio((".", 1.0), ("s", 0.12), (".", 3.0)))
+    assert [type(o).__name__ for o in out] == ["Started", "Discarded", "TimedOut"], out
+    assert isinstance(out[1], Discarded) and out[1].reason == "nothing heard"
+    assert isinstance(out[2], TimedOut) and abs(out[2].t - 3.0) < 0.05
+
+
+def test_ending_on_nothing_ends_the_capture() -> None:
+    point = endpointer(quiet=True)
+    outcomes(point, audio((".", 0.5), ("s", 0.12), (".", 0.2)))
+    out = point.end(0.82, "end of input")
+    assert [type(o).__name__ for o in out] == ["Discarded", "TimedOut"]

@@ -13,17 +13,54 @@ spoken Mandarin (百分之三十) for the voice. A handler either gives the whol
 
 Slot values come from speech: handlers pass them to programs only as separate list arguments,
 URL-encoded URL components or JSON strings; never through a shell.
+
+A handler that cannot be taken back (shutting the computer down) takes each such step inside
+``request.cancellation.step()``: once the dispatcher has given up waiting and told the user so,
+no step starts; while a step runs, the dispatcher waits for it instead of giving up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from asr.errors import LingyinError
 
 EMPTY: Mapping[str, object] = MappingProxyType({})
+
+
+class Cancellation:
+    """Between the dispatcher and one running action: the dispatcher gives up (``cancel``) and
+    the action asks before each step it cannot take back (``step``). No step starts after a
+    cancel, and no cancel happens during a step."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._stepping = False
+
+    def cancel(self) -> bool:
+        """Give up on the action; False while it is in the middle of a step (wait for it)."""
+        with self._lock:
+            if self._stepping:
+                return False
+            self._cancelled = True
+            return True
+
+    @contextmanager
+    def step(self) -> Iterator[bool]:
+        """``with request.cancellation.step() as allowed:`` — act only when ``allowed``."""
+        with self._lock:
+            allowed = not self._cancelled
+            self._stepping = allowed
+        try:
+            yield allowed
+        finally:
+            with self._lock:
+                self._stepping = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +72,8 @@ class ActionRequest:
     text: str = ""  # what was said or typed
     dry_run: bool = False  # describe what would be done (reply says so), do nothing
     context: Mapping[str, object] = field(default_factory=dict)  # what the last result left
+    # the dispatcher's give-up, shared with the running handler (a fresh one per run)
+    cancellation: Cancellation = field(default_factory=Cancellation, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

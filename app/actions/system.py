@@ -4,8 +4,10 @@ Each action has a list of candidate commands per platform (argument lists); the 
 are tried in order until one succeeds. Commands run only through the injected ``runner`` (tests
 pass a recorder, so nothing is locked or shut down), and ``which`` decides what is installed.
 Sleep, shutdown and restart are marked ``confirm: true`` in the grammar: the dialogue asks 确定吗
-before the handler is called. A screenshot is a PNG in the user's Pictures folder; a tool that
-exits 0 without writing the file counts as failed and the next one is tried.
+before the handler is called, and each of their commands runs only as a step of the request's
+``cancellation`` (app/actions/base.py): after the dispatcher has timed out and said so, none
+runs. A screenshot is a PNG in the user's Pictures folder; a tool that exits 0 without writing
+the file counts as failed and the next one is tried.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from app.actions._platform import Runner, Which, run
+from app.actions._platform import Runner, RunResult, Which, run
 from app.actions.base import ActionRequest, ActionResult, Actions, Handler
 from app.config import AppSettings
 
@@ -65,6 +67,7 @@ class Task:
     done: str  # the reply when it worked
 
 
+IRREVERSIBLE = frozenset({"sleep", "shutdown", "restart"})
 TASKS = {"lock": Task("锁屏", "已锁屏"), "screenshot": Task("截图", "截好了，已保存到图片文件夹"),
          "sleep": Task("休眠", "电脑要休眠了"), "shutdown": Task("关机", "好的，正在关机"),
          "restart": Task("重启", "好的，正在重启")}
@@ -114,13 +117,24 @@ class SystemActions(Actions):
             target.parent.mkdir(parents=True, exist_ok=True)
         failures = []
         for argv in installed:
-            outcome = self.runner(argv)
+            outcome = self._run(name, argv, request)
+            if outcome is None:
+                return ActionResult.failed(f"已取消{task.verb}",
+                                           f"system.{name}: given up before {argv[0]}")
             if outcome.ok and (target is None or _written(target)):
                 values = {"path": str(target)} if target is not None else {}
                 return ActionResult(True, reply=task.done, values=values, context=values)
             failures.append(outcome.cause(argv) if not outcome.ok
                             else f"{' '.join(argv)} wrote no file")
         return ActionResult.failed(f"没能{task.verb}", "; ".join(failures))
+
+    def _run(self, name: str, argv: list[str], request: ActionRequest) -> RunResult | None:
+        """Run one command; one that cannot be taken back only while the request stands
+        (None: the dispatcher gave up, nothing was run)."""
+        if name not in IRREVERSIBLE:
+            return self.runner(argv)
+        with request.cancellation.step() as allowed:
+            return self.runner(argv) if allowed else None
 
     def _new_picture(self) -> Path:
         stem = self.now().strftime("截图_%Y%m%d_%H%M%S")

@@ -1,10 +1,12 @@
 """`lingyin listen`: the live listener from the command line (microphone or a file).
 
 ``lingyin listen [--mode ptt|wake] [--wake PHRASE[:SENSITIVITY]]... [--device D] [--input FILE]
-[--fast] [--follow-up SECONDS] [--no-speak] [--grammar PATH] [--lists DIR] [--json]`` prints one
-event per line (``{"event": …, "t": …}`` with ``--json``; see app/listener/events.py). In
-push-to-talk mode from a terminal, Enter starts and stops a capture; with ``--input`` the whole
-file is one press. Ctrl-C ends it cleanly.
+[--fast] [--follow-up SECONDS] [--command-timeout SECONDS] [--no-speak] [--grammar PATH]
+[--lists DIR] [--json]`` prints one event per line (``{"event": …, "t": …}`` with ``--json``;
+see app/listener/events.py). In push-to-talk mode from a terminal, Enter starts and stops a
+capture; with ``--input`` the whole file is one press. ``--fast`` replays the file in audio time:
+the same file gives the same events however busy the machine (decisions and replies take no
+audio time). Ctrl-C ends it cleanly.
 """
 
 from __future__ import annotations
@@ -39,10 +41,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--input", type=Path, metavar="FILE",
                         help="listen to an audio file instead of the microphone")
     parser.add_argument("--fast", action="store_true",
-                        help="with --input: as fast as it decodes instead of in real time")
+                        help="with --input: as fast as it decodes instead of in real time (the "
+                             "same events every run: decisions and replies take no audio time)")
     parser.add_argument("--chunk", type=int, default=512, help=argparse.SUPPRESS)
     parser.add_argument("--follow-up", type=options.seconds, default=0.0, metavar="SECONDS",
                         help="after every reply, listen this long without the wake word")
+    parser.add_argument("--command-timeout", type=options.seconds, default=5.0,
+                        metavar="SECONDS", help="after the wake word or a press, wait this long "
+                        "for the command to begin (default 5)")
     parser.add_argument("--no-speak", action="store_true", help="print replies, do not say them")
     parser.add_argument("--chime", action="store_true", help="a short beep after the wake word")
     parser.add_argument("--grammar", type=Path, help="grammar file or folder")
@@ -80,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("lingyin listen: error: --fast needs --input FILE")
     listener_options = ListenerOptions(
         machine=MachineConfig(mode=Mode(args.mode), hold=args.input is not None,
-                              follow_up=args.follow_up, chime=args.chime),
+                              follow_up=args.follow_up, chime=args.chime,
+                              command_timeout=args.command_timeout),
         wake=args.wake or ([DEFAULT_WAKE] if args.mode == "wake" else []),
         device=args.device, allow_monitor=args.allow_monitor, input=args.input,
         fast=args.fast, chunk=args.chunk,

@@ -104,7 +104,8 @@ def make_source(options: ListenerOptions) -> AudioSource:
 
 def build_listener(options: ListenerOptions, on_event: EventSink, *,
                    recognizer: Recognizer | None = None, to_hanzi: ToHanzi | None = None,
-                   source: AudioSource | None = None) -> Assembled:
+                   source: AudioSource | None = None, voice: Voice | None = None) -> Assembled:
+    """``voice``: instead of the speaker ``options.speak`` would make (tests)."""
     recognizer = recognizer or Recognizer.load(options.model_dir)
     to_hanzi = to_hanzi or load_to_hanzi()
     live = live_understander(recognizer, options.grammar, options.lists, to_hanzi)
@@ -118,7 +119,8 @@ def build_listener(options: ListenerOptions, on_event: EventSink, *,
     config = ListenerConfig(machine=options.machine, endpoint=endpoint, policy=policy)
     source = source or make_source(options)
     holder: dict[str, Listener] = {}
-    voice = _speaker(holder, options.speaker) if options.speak else None
+    if voice is None and options.speak:
+        voice = _speaker(holder, options.speaker)
     listener = Listener(source, live, make_vad(options.vad, options.vad_aggressiveness),
                         judge=grammar_judge if policy.grammar_aware else fixed_judge,
                         on_event=on_event, spotter=spotter, voice=voice,

@@ -3,10 +3,16 @@
 One method per state. Every transition is reported as a ``StateChanged`` effect; the runtime
 (app/listener/runtime.py) carries out the other effects: arming the segmenter, playing replies,
 opening and closing the microphone.
+
+In wake mode the spotter also hears a capture the wake word opened and the follow-up window: a
+wake phrase said there is a wake (the capture starts again after it), never a command. Replies
+nobody's utterance asked for (a typed command's, a timer's announcement) wait until the capture,
+decision and reply in progress are over, and are said in turn when the listener is at rest.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -62,7 +68,8 @@ class ReplyEnded:
 
 @dataclass(frozen=True)
 class Typed:
-    """A command typed instead of spoken has been understood; its reply is to be said."""
+    """A reply no utterance asked for (a typed command's, a timer going off) is to be said: at
+    once when the listener is at rest, else after the capture, decision and reply under way."""
 
     reply: str | None
     expects_answer: bool = False
@@ -108,7 +115,8 @@ class StateChanged:
 @dataclass(frozen=True)
 class Arm:
     start: float  # audio from this time on belongs to the command
-    timeout: float  # seconds without speech before giving up
+    timeout: float  # seconds to wait for speech to begin before giving up
+    woken: bool = False  # opened by a wake word: the phrase's last sound may still be heard
 
 
 @dataclass(frozen=True)
@@ -152,7 +160,7 @@ class MachineConfig:
     chime: bool = False
     follow_up: float = 0.0  # seconds to listen without the wake word after every reply
     answer_window: float = 6.0  # seconds to wait for the answer to a question
-    command_timeout: float = 5.0  # no speech after a press or wake word
+    command_timeout: float = 5.0  # seconds to wait for speech to begin after a press or wake
 
 
 class ListenerMachine:
@@ -164,6 +172,8 @@ class ListenerMachine:
         self._t = 0.0
         self._lost = False
         self._pending_answer = False
+        self._woken = False  # the capture under way was opened by a wake word
+        self._queued: deque[tuple[str, bool]] = deque()  # (reply, expects an answer) waiting
 
     @property
     def rest_state(self) -> State:
@@ -175,8 +185,18 @@ class ListenerMachine:
 
     @property
     def spotting(self) -> bool:
-        """Whether the wake-word spotter should hear the microphone (barge-in while speaking)."""
-        return self.mode is Mode.WAKE and self.state in (State.WAKE_LISTEN, State.SPEAKING)
+        """Whether the wake-word spotter should hear the microphone: at rest, while speaking
+        (barge-in), in the follow-up window and in a capture a wake word opened (a wake phrase
+        there is a new wake, not a command)."""
+        if self.mode is not Mode.WAKE:
+            return False
+        woken = self.state is State.CAPTURE and self._woken
+        return woken or self.state in (State.WAKE_LISTEN, State.SPEAKING, State.FOLLOW_UP)
+
+    @property
+    def queued(self) -> int:
+        """Replies waiting to be said (typed commands' replies, announcements)."""
+        return len(self._queued)
 
     def handle(self, event: Event, t: float) -> list[Effect]:
         self._effects, self._t = [], t
@@ -202,18 +222,40 @@ class ListenerMachine:
     def _emit(self, effect: Effect) -> None:
         self._effects.append(effect)
 
-    def _capture(self, start: float, timeout: float, state: State = State.CAPTURE) -> None:
-        self._emit(Arm(start, timeout))
+    def _capture(self, start: float, timeout: float, state: State = State.CAPTURE,
+                 woken: bool = False) -> None:
+        self._woken = woken
         self._go(state)
+        self._emit(Arm(start, timeout, woken))  # after the change: arming may replay audio
+
+    def _wake(self, event: WakeWord) -> None:
+        if self.config.chime:
+            self._emit(Chime())
+        self._capture(event.end, self.config.command_timeout, woken=True)
 
     def _rest(self) -> None:
-        self._go(self.rest_state)
+        """Back to rest, or on to the next reply that was waiting for it."""
+        if self._queued:
+            self._say(*self._queued.popleft())
+        else:
+            self._go(self.rest_state)
+
+    def _say(self, text: str, expects_answer: bool) -> None:
+        self._emit(Speak(text))
+        self._pending_answer = expects_answer
+        self._go(State.SPEAKING)
+
+    def _say_queued_now(self) -> None:
+        """The microphone hears nothing (muted, lost): waiting replies are said at once."""
+        while self._queued:
+            self._emit(Speak(self._queued.popleft()[0]))
 
     def _mute(self, on: bool) -> None:
         if on and self.state is not State.MUTED:
             self._leave_activity()
             self._emit(MicOpen(False))
             self._go(State.MUTED)
+            self._say_queued_now()
         elif not on and self.state is State.MUTED:
             self._emit(MicOpen(True))
             self._go(State.DEVICE_LOST if self._lost else self.rest_state)
@@ -224,6 +266,7 @@ class ListenerMachine:
             return
         self._leave_activity()
         self._go(State.DEVICE_LOST)
+        self._say_queued_now()
 
     def _leave_activity(self) -> None:
         if self.capturing:
@@ -236,11 +279,10 @@ class ListenerMachine:
             return
         if self.state in (State.MUTED, State.DEVICE_LOST):  # the microphone hears nothing anyway
             self._emit(Speak(event.reply))
-            return
-        self._leave_activity()
-        self._emit(Speak(event.reply))
-        self._pending_answer = event.expects_answer
-        self._go(State.SPEAKING)
+        elif self.state is self.rest_state:
+            self._say(event.reply, event.expects_answer)
+        else:  # a command is being heard, decided or answered: it goes first
+            self._queued.append((event.reply, event.expects_answer))
 
     def _set_mode(self, mode: Mode) -> None:
         if mode is self.mode:
@@ -257,14 +299,15 @@ class ListenerMachine:
 
     def _on_wake_listen(self, event: Event) -> None:
         if isinstance(event, WakeWord):
-            if self.config.chime:
-                self._emit(Chime())
-            self._capture(event.end, self.config.command_timeout)
+            self._wake(event)
         elif isinstance(event, PttDown):
             self._capture(self._t, self.config.command_timeout)
 
     def _on_capture(self, event: Event) -> None:
-        if isinstance(event, PttUp) and self.config.hold:
+        if isinstance(event, WakeWord) and self.spotting:  # said again, or in the follow-up
+            self._emit(CancelCapture())
+            self._wake(event)
+        elif isinstance(event, PttUp) and self.config.hold:
             self._emit(EndCapture("released"))
         elif isinstance(event, PttDown) and not self.config.hold:
             self._emit(EndCapture("pressed again"))
@@ -291,9 +334,7 @@ class ListenerMachine:
             self._after_reply(self._pending_answer)
         elif isinstance(event, WakeWord):  # barge-in: the user talks over a long reply
             self._emit(StopSpeaking())
-            if self.config.chime:
-                self._emit(Chime())
-            self._capture(event.end, self.config.command_timeout)
+            self._wake(event)
         elif isinstance(event, PttDown):
             self._emit(StopSpeaking())
             self._capture(self._t, self.config.command_timeout)

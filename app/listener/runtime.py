@@ -2,88 +2,55 @@
 endpoints and decodes commands, and carries out the mode machine's effects.
 
 Everything the caller does (push-to-talk, mute, mode, typed text, stop) and everything the
-speaker reports (a reply started or ended) arrives as a command on one queue and runs on the
-worker, so the state machine, the segmenter and the decoders are only ever touched by one thread.
-Events go out through ``on_event`` (from the worker thread).
+speaker and the assistant report (a reply ended, a decision made) arrives as a command on one
+queue and runs on the worker, so the state machine, the endpointer and the decoders are only
+ever touched by one thread. Events go out through ``on_event`` (from the worker thread).
+
+A decision that never comes (the assistant hung or failed) is given up after
+``decide_timeout`` seconds: the failure text is said and the listener rests. A fast replay of a
+file (``FileSource(fast=True)``) runs in audio time only: while a command is decided and its
+reply said, no audio is read, as if both took no time, so the same file gives the same events
+however fast the machine is.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 import queue
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import replace
 
+from app.listener import endpointer as ep
 from app.listener import machine as m
-from app.listener.capture import CommandCapture, EndpointPolicy, Judge
-from app.listener.events import EventSink, ListenerEvent
-from app.listener.segmenter import (
-    EndpointConfig,
-    NoSpeech,
-    Paused,
-    Resumed,
-    SegEvent,
-    Segmenter,
-    SpeechEnded,
-    SpeechStarted,
-    UtteranceAudio,
+from app.listener.capture import Judge
+from app.listener.contract import (
+    NOT_UNDERSTOOD,
+    Decide,
+    ListenerConfig,
+    Reply,
+    Understanders,
+    Voice,
 )
-from app.listener.sources import AudioSource, DeviceError
-from app.listener.vad import Vad, VadStream
+from app.listener.events import EventSink, ListenerEvent
+from app.listener.sources import AudioSource, DeviceError, FileSource
+from app.listener.vad import Vad
 from app.listener.wake import WakeWatcher
 from asr.audio import AudioChunk
 from asr.kws import Detection, KeywordSpotter
 from intents.speech import Understanding
 
-NOT_UNDERSTOOD = "抱歉，我没听懂"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A reply as shown (digits: 30%) and as spoken (百分之三十; the shown text if None)."""
-
-    shown: str | None
-    spoken: str | None = None
-    expect_reply: bool = False
-
-    @property
-    def said(self) -> str | None:
-        return self.spoken or self.shown
-
-
-Decide = Callable[[Understanding, Callable[[Reply], None]], None]
-
-
-class Voice(Protocol):
-    """What the listener needs of the speaker (app/listener/speaker.py)."""
-
-    def speak(self, text: str) -> int: ...
-
-    def stop(self) -> None: ...
-
-    def chime(self) -> None: ...
-
-
-class Understanders(Protocol):
-    """The grammar in force (intents.speech.LiveUnderstander)."""
-
-    def refresh(self) -> list[Any]: ...
-
-    def current(self) -> Any: ...
-
-
-@dataclass(frozen=True)
-class ListenerConfig:
-    machine: m.MachineConfig = field(default_factory=m.MachineConfig)
-    endpoint: EndpointConfig = field(default_factory=EndpointConfig)
-    policy: EndpointPolicy = field(default_factory=EndpointPolicy)
-    history_seconds: float = 4.0  # audio kept for a command said in one breath with the wake word
-    reply_tail: float = 0.3  # after playback really ended, before the microphone counts again
-    retry_seconds: float = 0.25  # reopening a lost microphone
-    not_understood: str = NOT_UNDERSTOOD
+log = logging.getLogger("lingyin.listener")
+__all__ = [
+    "NOT_UNDERSTOOD",
+    "Decide",
+    "Listener",
+    "ListenerConfig",
+    "Reply",
+    "Understanders",
+    "Voice",
+]
 
 
 class Listener:
@@ -107,15 +74,16 @@ class Listener:
         self.watcher = WakeWatcher(spotter) if spotter is not None else None
         self.voice = voice
         self.live_time = live_time
+        # a fast file replay: audio time is the only clock (see the module notes)
+        self.replay = isinstance(source, FileSource) and source.fast
         self.decide = decide  # the assistant; None: the intent's reply template is the reply
         # told when a follow-up (answer) window closes with nothing said
         self.on_answer_lapsed: Callable[[], None] | None = None
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._history: deque[AudioChunk] = deque()
-        self._segmenter = Segmenter(self.config.endpoint)
-        self._vad_stream = VadStream(vad)
-        self._capture: CommandCapture | None = None
-        self._capture_from = 0.0
+        self._endpointer = ep.Endpointer(vad, judge, self.config.endpoint, self.config.policy,
+                                         lambda: self.understanders.current())
+        self._armed = 0  # counts captures opened: a re-armed capture drops the old one's audio
         self._now = 0.0
         self._started = time.monotonic()
         self._open = False
@@ -127,6 +95,8 @@ class Listener:
         self._ptt_capture = False
         self._follow_up_capture = False
         self._reply_id = 0
+        self._decision = 0  # counts decisions asked for: a late answer is not the current one
+        self._decision_due: float | None = None
 
     # ---- the caller's side (any thread) -----------------------------------------------------
     def press(self) -> None:
@@ -155,6 +125,16 @@ class Listener:
         """Run ``job`` on the worker thread (typed commands, from the assistant)."""
         self._commands.put(job)
 
+    def say(self, reply: Reply) -> None:
+        """Say a reply that no utterance asked for (a typed command's, a timer going off): shown
+        at once, said once the capture, decision and reply under way are over."""
+        def job() -> None:
+            if reply.shown:
+                self._emit("reply", text=reply.shown)
+            self._handle(m.Typed(reply.said, reply.expect_reply))
+
+        self._commands.put(job)
+
     @property
     def state(self) -> m.State:
         return self.machine.state
@@ -173,9 +153,11 @@ class Listener:
     def _step(self) -> None:
         self._run_commands()
         self._check_reply_tail()
+        self._check_decision_due()
         if self._stopping:
             return
-        if self.machine.state is m.State.MUTED or not self._ensure_open():
+        if self._holding_audio() or self.machine.state is m.State.MUTED or (
+                not self._ensure_open()):
             self._wait(0.05)
             return
         try:
@@ -190,6 +172,10 @@ class Listener:
             self._on_chunk(chunk)
         elif self.source.finished:
             self._end_of_input()
+
+    def _holding_audio(self) -> bool:
+        """A fast replay reads no audio while a command is decided and its reply said."""
+        return self.replay and self.machine.state in (m.State.DECIDING, m.State.SPEAKING)
 
     def _wait(self, seconds: float) -> None:
         try:
@@ -250,7 +236,7 @@ class Listener:
             for detection in self.watcher.finish():
                 self._on_wake(detection)
         if self.machine.capturing:
-            self._seg_event(self._segmenter.end(self._now, "end of input"))
+            self._outcomes(self._endpointer.end(self._now, "end of input"))
         if self.machine.state is m.State.SPEAKING:
             self._wait(0.05)
         elif self.machine.state is not m.State.DECIDING:
@@ -273,7 +259,7 @@ class Listener:
         elif self.watcher is not None:
             self.watcher.stop()
         if self.machine.capturing:
-            self._capture_audio(chunk)
+            self._outcomes(self._endpointer.feed(chunk))
 
     def _on_wake(self, detection: Detection) -> bool:
         self._emit("wake", keyword=detection.keyword, start=detection.start, end=detection.end,
@@ -281,81 +267,67 @@ class Listener:
         self._handle(m.WakeWord(detection.end))
         return self.machine.capturing
 
-    def _capture_audio(self, chunk: AudioChunk) -> None:
-        cut = round((self._capture_from - chunk.timestamp) * chunk.rate)
-        if cut >= len(chunk.samples):
-            return
-        if cut > 0:
-            chunk = AudioChunk(chunk.samples[cut:], chunk.rate, self._capture_from)
-        for frame in self._vad_stream.accept(chunk):
-            for event in self._segmenter.feed(frame.chunk, frame.is_speech):
-                self._seg_event(event)
-                if not self.machine.capturing:
-                    return
+    def _outcomes(self, outcomes: list[ep.Outcome]) -> None:
+        """The endpointer's outcomes for the capture under way; any left once that capture is
+        over or replaced belong to audio the new one hears afresh."""
+        armed = self._armed
+        for outcome in outcomes:
+            if self._armed != armed or not self.machine.capturing:
+                return
+            self._outcome(outcome)
 
-    def _seg_event(self, event: SegEvent) -> None:
-        if isinstance(event, SpeechStarted):
-            self._speech_started(event)
-        elif isinstance(event, UtteranceAudio) and self._capture is not None:
-            partial = self._capture.feed(event.chunk)
-            if partial:
-                self._emit("partial", text=partial)
-        elif isinstance(event, Paused):
-            self._paused(event)
-        elif isinstance(event, Resumed) and self._capture is not None:
-            self._capture.resume()
-            self._segmenter.hangover = self._default_hangover()
-        elif isinstance(event, SpeechEnded):
-            self._speech_ended(event)
-        elif isinstance(event, NoSpeech):
-            self._capture = None
+    def _outcome(self, outcome: ep.Outcome) -> None:
+        if isinstance(outcome, ep.Started):
+            self._emit("speech_start", t=outcome.t)
+        elif isinstance(outcome, ep.Partial):
+            self._emit("partial", text=outcome.text)
+        elif isinstance(outcome, ep.Discarded):  # nothing, or the wake phrase's own end: wait on
+            self._emit("speech_end", t=outcome.t, last_speech=round(outcome.last_speech, 3),
+                       reason=outcome.reason)
+        elif isinstance(outcome, ep.TimedOut):
             self._handle(m.CaptureEnded(heard=False))
+        elif not self._wake_heard():
+            self._ended(outcome)
 
-    def _speech_started(self, event: SpeechStarted) -> None:
-        self._emit("speech_start", t=event.t)
-        understander = self.understanders.current()
-        self._capture = CommandCapture(understander, self.judge)
-        self._capture.start(event.audio)
+    def _wake_heard(self) -> bool:
+        """At the end of an utterance the spotter also heard: was it a wake phrase? (Then it
+        is a wake, and what follows it the command.)"""
+        if self.watcher is None or not self.machine.spotting:
+            return False
+        return any(self._on_wake(detection) for detection in self.watcher.finish())
 
-    def _paused(self, event: Paused) -> None:
-        if self._capture is None or not self.config.policy.grammar_aware or self._holding:
-            return
-        completion = self._capture.pause()
-        hangover = self.config.policy.hangover(completion)
-        if event.t - event.last_speech >= hangover - 1e-9:
-            self._seg_event(self._segmenter.end(event.t, "decided"))
-        else:
-            self._segmenter.hangover = hangover
-
-    @property
-    def _holding(self) -> bool:
-        config = self.machine.config
-        return config.hold and self.machine.state is m.State.CAPTURE and self._ptt_capture
-
-    def _default_hangover(self) -> float:
-        return math.inf if self._holding else self.config.endpoint.hangover
-
-    def _speech_ended(self, event: SpeechEnded) -> None:
-        capture, self._capture = self._capture, None
-        if capture is None:
-            self._handle(m.CaptureEnded(heard=False))
-            return
-        result = capture.result()
-        self._emit("speech_end", t=event.t, last_speech=round(event.last_speech, 3),
-                   reason=event.reason)
+    def _ended(self, ended: ep.Ended) -> None:
+        result = ended.result
+        self._emit("speech_end", t=ended.t, last_speech=round(ended.last_speech, 3),
+                   reason=ended.reason)
         self._handle(m.CaptureEnded(heard=True))
         if result.rejected:
-            self._emit("rejected", t=event.t, text=result.text, pinyin=result.pinyin)
+            self._emit("rejected", t=ended.t, text=result.text, pinyin=result.pinyin)
         else:
-            self._emit("intent", t=event.t, **result.to_json())
+            self._emit("intent", t=ended.t, **result.to_json())
         # not understood: listen once more without the wake word (not again after a retry,
         # or one false wake in a room full of talk would chain for ever)
         retry = result.rejected and not self._follow_up_capture
+        self._ask(result, ended.t, retry)
+
+    # ---- deciding -------------------------------------------------------------------------
+    def _ask(self, result: Understanding, t: float, retry: bool) -> None:
+        self._decision += 1
+        ticket = self._decision
         if self.decide is None:
-            self._decided(self._template_reply(result), event.t, retry)
-        else:
-            self.decide(result, lambda reply: self._commands.put(
-                lambda: self._decided(reply, self.now(), retry)))
+            self._decided(self._template_reply(result), t, retry, ticket)
+            return
+        self._decision_due = time.monotonic() + self.config.decide_timeout
+
+        def done(reply: Reply) -> None:  # from the assistant's thread
+            self._commands.put(lambda: self._decided(reply, self.now(), retry, ticket))
+
+        try:
+            self.decide(result, done)
+        except Exception as exc:  # the assistant must never leave the listener deciding
+            log.exception("deciding failed")
+            self._emit("error", message=f"the assistant failed: {exc!r}")
+            self._decided(Reply(self.config.failed), t, False, ticket)
 
     def _template_reply(self, result: Understanding) -> Reply:
         if result.rejected:
@@ -366,20 +338,24 @@ class Listener:
             return Reply(None)
         return Reply(str(intent.replies[0].render(result.slots)))
 
-    def _decided(self, reply: Reply, t: float, retry: bool = False) -> None:
+    def _decided(self, reply: Reply, t: float, retry: bool, ticket: int) -> None:
+        if ticket != self._decision:
+            log.warning("a decision came after it was given up: %s", reply.shown)
+            return
+        self._decision_due = None
         if reply.shown:
             self._emit("reply", t=t, text=reply.shown)
         if self.machine.state is m.State.DECIDING:
             self._handle(m.Decided(reply.said, reply.expect_reply or retry))
 
-    def say(self, reply: Reply) -> None:
-        """Say a reply that no utterance asked for (a typed command's, a timer going off)."""
-        def job() -> None:
-            if reply.shown:
-                self._emit("reply", text=reply.shown)
-            self._handle(m.Typed(reply.said, reply.expect_reply))
-
-        self._commands.put(job)
+    def _check_decision_due(self) -> None:
+        due = self._decision_due
+        if due is None or time.monotonic() < due:
+            return
+        self._emit("error", message=f"no decision within {self.config.decide_timeout:g} s; "
+                                    "the command is given up")
+        self._decision += 1  # whatever comes later is not taken
+        self._decided(Reply(self.config.failed), self.now(), False, self._decision)
 
     # ---- the machine's effects --------------------------------------------------------------
     def _handle(self, event: m.Event) -> None:
@@ -398,10 +374,9 @@ class Listener:
         elif isinstance(effect, m.Arm):
             self._arm(effect)
         elif isinstance(effect, m.EndCapture):
-            self._seg_event(self._segmenter.end(self._now, effect.reason))
+            self._outcomes(self._endpointer.end(self._now, effect.reason))
         elif isinstance(effect, m.CancelCapture):
-            self._segmenter.disarm()
-            self._capture = None
+            self._endpointer.cancel()
         elif isinstance(effect, m.Speak):
             self._speak(effect.text)
         elif isinstance(effect, m.StopSpeaking) and self.voice is not None:
@@ -415,20 +390,20 @@ class Listener:
     def _arm(self, effect: m.Arm) -> None:
         for problem in self.understanders.refresh():
             self._emit("error", message=f"grammar not reloaded: {problem}")
-        config = replace(self.config.endpoint, no_speech_timeout=effect.timeout)
-        self._segmenter = Segmenter(config)
-        self._segmenter.arm(effect.start)
-        self._vad_stream = VadStream(self.vad)
-        self._vad_stream.reset()
-        self._capture = None
-        self._capture_from = effect.start
+        self._armed += 1
+        armed = self._armed
+        holding = (self.machine.config.hold and self._ptt_capture
+                   and self.machine.state is m.State.CAPTURE)
+        self._endpointer.arm(ep.Wait(effect.start, effect.start + effect.timeout, holding,
+                                     quiet=not self._ptt_capture, woken=effect.woken))
         self._follow_up_capture = self.machine.state is m.State.FOLLOW_UP
         if self.watcher is not None:
             self.watcher.stop()
-        self._segmenter.hangover = self._default_hangover()
         for chunk in list(self._history):
-            if chunk.timestamp + chunk.seconds > effect.start and self.machine.capturing:
-                self._capture_audio(chunk)
+            if self._armed != armed or not self.machine.capturing:
+                return
+            if chunk.timestamp + chunk.seconds > effect.start:
+                self._outcomes(self._endpointer.feed(chunk))
 
     def _speak(self, text: str) -> None:
         if self.voice is None:
@@ -443,7 +418,8 @@ class Listener:
     def _reply_finished(self, reply_id: int) -> None:
         if reply_id and reply_id != self._reply_id:
             return  # a reply that was cut off earlier
-        self._reply_end_due = time.monotonic() + self.config.reply_tail
+        tail = 0.0 if self.replay else self.config.reply_tail  # a file holds no echo of it
+        self._reply_end_due = time.monotonic() + tail
 
     def _check_reply_tail(self) -> None:
         due = self._reply_end_due
