@@ -10,6 +10,7 @@ heard came.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from asr.model import TransducerModel
 
 LISTEN_SECONDS = 5.0
 LENIENT = 1.0
+SENSITIVITY_STEP = 0.05
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,32 @@ class PhraseResult:
     score: float | None  # the best score found (None: not even close)
     heard: bool
 
+    @property
+    def suggested(self) -> float | None:
+        """The sensitivity at which this phrase, as just said, would have been heard (a step
+        above the least one, for a margin); None when it was heard or not even close."""
+        if self.heard or self.score is None:
+            return None
+        least = -self.score / 2.0  # asr.kws.threshold_for: threshold = -2 × sensitivity
+        stepped = math.ceil(round(least / SENSITIVITY_STEP, 6)) * SENSITIVITY_STEP
+        return round(min(1.0, stepped + SENSITIVITY_STEP), 2)
+
+    @property
+    def spec(self) -> str:
+        """``PHRASE:SENSITIVITY`` with the suggested sensitivity (else the current one)."""
+        return f"{self.phrase}:{self.suggested or self.sensitivity:g}"
+
     def describe(self) -> str:
         need = f"门槛 {self.threshold:.2f}（灵敏度 {self.sensitivity:g}）"
         if self.heard and self.score is not None:
             return f"✓ 听到了 “{self.phrase}”：得分 {self.score:.2f}，{need}"
         if self.score is None:
-            return f"✗ 没有听到 “{self.phrase}”"
+            return f"✗ 没有听到 “{self.phrase}”：请靠近麦克风、说清楚些再试一次"
+        advice = (f"把灵敏度调到 {self.suggested:g} 就能听到（灵敏度越高，越容易被别的话误唤醒）"
+                  if self.suggested is not None and self.suggested > self.sensitivity
+                  else "请说得更清楚些")
         return (f"✗ 没有听到 “{self.phrase}”：最接近的得分 {self.score:.2f}，{need}；"
-                "可以提高灵敏度，或说得更清楚些")
+                f"{advice}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,14 @@ class WakeTest:
     @property
     def heard(self) -> bool:
         return any(r.heard for r in self.results)
+
+    @property
+    def suggestion(self) -> list[str] | None:
+        """The wake phrases with the sensitivities that would have heard this test (for a
+        "use it" button); None when nothing would change."""
+        if self.heard or not any(r.suggested for r in self.results):
+            return None
+        return [r.spec for r in self.results]
 
     def describe(self) -> str:
         head = (f"听了 {self.seconds:.1f} 秒，" +
