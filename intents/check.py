@@ -1,7 +1,8 @@
 """Checking a loaded grammar: its test sentences, and sentences that two intents both match.
 
 ``check_grammar`` returns problems (with file:line:column and the intent) rather than raising:
-a grammar can load and still have failing tests.
+a grammar can load and still have failing tests. Given the app's built-in actions it also reports
+unknown action names and intents that cannot give their action the slots it needs.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import itertools
 from typing import assert_never
 
 from intents.errors import Problem
-from intents.grammar import expand_rules
+from intents.grammar import check_actions, expand_rules
 from intents.matcher import Matcher
-from intents.model import Grammar, Intent, TestCase
+from intents.model import Grammar, Intent, KnownActions, TestCase
 from intents.slots import DigitsSlot, ListSlot, RangeSlot, spoken_number
 from intents.template import Alternative, Literal, Node, Optional, RuleRef, Sequence, SlotRef
 
@@ -109,8 +110,12 @@ def overlaps(grammar: Grammar, matcher: Matcher) -> list[Problem]:
     return problems
 
 
-def check_grammar(grammar: Grammar, matcher: Matcher | None = None) -> list[Problem]:
+def check_grammar(grammar: Grammar, matcher: Matcher | None = None,
+                  known_actions: KnownActions | None = None) -> list[Problem]:
+    """Failing tests and overlapping intents; with ``known_actions`` (the app's built-in
+    actions), unknown actions and unserved action slots first."""
     matcher = matcher or Matcher(grammar)
-    problems = [p for intent in grammar.intents for test in intent.tests
-                for p in check_test(matcher, intent, test)]
+    problems = check_actions(grammar, known_actions) if known_actions is not None else []
+    problems += [p for intent in grammar.intents for test in intent.tests
+                 for p in check_test(matcher, intent, test)]
     return problems + overlaps(grammar, matcher)

@@ -77,6 +77,9 @@ class Collector:
     def add(self, loc: Loc, message: str, intent: str | None = None) -> None:
         self.problems.append(Problem(loc, message, intent))
 
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
     def add_error(self, error: GrammarError, intent: str | None = None) -> None:
         problem = error.problem
         if intent and not problem.intent:

@@ -1,18 +1,21 @@
 """Loading a grammar: one YAML file or a folder of them, merged and checked as a whole.
 
 ``load_grammar`` either returns a complete :class:`~intents.model.Grammar` or raises
-:class:`~intents.errors.GrammarErrors` listing every problem with its file:line:column.
+:class:`~intents.errors.GrammarErrors` listing every problem with its file:line:column. Given the
+app's built-in actions (``known_actions``), an unknown action name, or an intent whose slots
+cannot give an action what it needs, is one of those problems.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar, assert_never
 
-from intents.errors import Collector, GrammarError, GrammarErrors, Loc
+from intents.errors import Collector, GrammarError, GrammarErrors, Loc, Problem
 from intents.grammar_file import FilePart, FileReader
-from intents.model import REPLY_SLOT, Grammar, Intent, Rule
+from intents.model import REPLY_SLOT, Grammar, Intent, KnownActions, Rule
 from intents.template import (
     Alternative,
     Literal,
@@ -46,7 +49,10 @@ def grammar_files(path: Path) -> list[Path]:
     return files
 
 
-def load_grammar(path: str | Path, lists_dir: str | Path | None = None) -> Grammar:
+def load_grammar(path: str | Path, lists_dir: str | Path | None = None,
+                 known_actions: KnownActions | None = None) -> Grammar:
+    """The grammar at ``path``; ``known_actions``: check action names and the slots they need
+    (None: any action name is accepted)."""
     path = Path(path)
     lists = Path(lists_dir) if lists_dir is not None else default_lists_dir(path)
     try:
@@ -63,7 +69,8 @@ def load_grammar(path: str | Path, lists_dir: str | Path | None = None) -> Gramm
             continue
         parts.append(FileReader(str(file), lists, problems).read(root))
     grammar = merge(parts, problems, tuple(files), lists)
-    check(grammar, problems, {name for part in parts for name in part.broken_slots})
+    check(grammar, problems, {name for part in parts for name in part.broken_slots},
+          known_actions)
     problems.raise_if_any()
     return grammar
 
@@ -191,14 +198,68 @@ def check_intent(grammar: Grammar, intent: Intent, problems: Collector,
 
 
 def check(grammar: Grammar, problems: Collector,
-          broken: set[str] | frozenset[str] = frozenset()) -> None:
-    """Unknown rules and slots, rule loops, and replies or tests naming slots never captured
-    (``broken``: slots whose definition already had a problem)."""
+          broken: set[str] | frozenset[str] = frozenset(),
+          known_actions: KnownActions | None = None) -> None:
+    """Unknown rules and slots, rule loops, replies or tests naming slots never captured
+    (``broken``: slots whose definition already had a problem) and, with ``known_actions``,
+    actions Lingyin does not have or cannot serve."""
     for rule in grammar.rules.values():
         try:
             expand_rules(rule.template.node, grammar.rules, (rule.name,))
         except GrammarError as exc:
             problems.add_error(exc)
     for intent in grammar.intents:
-        check_intent(grammar, intent, problems, broken)
+        captures = check_intent(grammar, intent, problems, broken)
+        if known_actions is not None:
+            problems.extend(action_problems(intent, captures, known_actions))
 
+
+def intent_captures(grammar: Grammar, intent: Intent) -> set[str]:
+    """The slot captures (``{slot}`` or ``{slot:name}`` names) of the intent's sentences."""
+    captures: set[str] = set()
+    for template in intent.sentences:
+        try:
+            tree = expand_rules(template.node, grammar.rules)
+        except GrammarError:
+            continue  # reported by check_intent
+        captures.update(ref.key for ref in slot_refs(tree))
+    return captures
+
+
+def check_actions(grammar: Grammar, known_actions: KnownActions) -> list[Problem]:
+    """:func:`action_problems` of every intent (for a grammar loaded without them)."""
+    return [p for intent in grammar.intents
+            for p in action_problems(intent, intent_captures(grammar, intent), known_actions)]
+
+
+def action_problems(intent: Intent, captures: set[str],
+                    known_actions: KnownActions) -> list[Problem]:
+    """A built-in action name Lingyin does not have; an intent none of whose captures is a slot
+    its action needs (it would ask 要打开哪个应用？ after every command); the same for an intent
+    named like a built-in action, which the assistant asks about by its name."""
+    name, key = intent.action, intent.key
+    if intent.custom is not None or name is None:
+        needs = {key: known_actions[key]} if key in known_actions else {}
+    elif name not in known_actions:
+        return [Problem(intent.loc, _unknown_action(name, known_actions), key)]
+    else:
+        needs = {name: known_actions[name]}
+        if key != name and key in known_actions:
+            needs[key] = known_actions[key]
+    have = ", ".join(sorted(captures)) or "no slots"
+    return [Problem(intent.loc, f"{who} needs one of the slots {', '.join(need.any_of)}; "
+                    f"this intent has {have}", key)
+            for who, need in needs.items() if need.any_of and not captures & set(need.any_of)]
+
+
+def _unknown_action(name: str, known_actions: KnownActions) -> str:
+    close = difflib.get_close_matches(name, list(known_actions), n=3, cutoff=0.75)
+    domain = [k for k in known_actions if k.split(".")[0] == name.split(".")[0]]
+    if close:
+        hint = f"did you mean {' or '.join(close)}?"
+    elif domain:
+        hint = f"the {name.split('.')[0]} actions are {', '.join(domain)}"
+    else:
+        hint = "the built-in actions are listed in docs/grammar.md; a custom action is " \
+            "written {run: [...]}, {open: ...} or {http: ...}"
+    return f"unknown action {name!r} ({hint})"

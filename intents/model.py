@@ -93,6 +93,17 @@ class CustomAction:
 
 
 @dataclass(frozen=True)
+class ActionNeeds:
+    """What a built-in action reads from an intent's slots: at least one of ``any_of`` (empty:
+    nothing in particular). The app declares its actions this way (intents/ never imports it)."""
+
+    any_of: tuple[str, ...] = ()
+
+
+KnownActions = Mapping[str, ActionNeeds]  # built-in action name → what it needs
+
+
+@dataclass(frozen=True)
 class Intent:
     domain: str
     name: str

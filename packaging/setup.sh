@@ -15,7 +15,7 @@ python=${PYTHON:-python3}
 
 packages=(libportaudio2 libsndfile1 espeak-ng libime-data-language-model pulseaudio pulseaudio-utils libasound2-plugins dbus
           xvfb libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 fonts-wqy-microhei
-          strace)
+          strace xdotool x11-xserver-utils trayer at-spi2-core)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

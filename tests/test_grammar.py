@@ -10,7 +10,7 @@ import pytest
 
 from intents.errors import GrammarError, GrammarErrors, Loc
 from intents.grammar import load_grammar
-from intents.model import Grammar
+from intents.model import ActionNeeds, Grammar
 from intents.slots import DigitsSlot, ListSlot, RangeSlot, WildcardSlot, spoken_integer
 from intents.store import GrammarStore, ensure_user_grammar
 from intents.template import (
@@ -194,3 +194,70 @@ def test_question_mark_after_a_group_is_an_error() -> None:
     assert info.value.loc == START.shifted(8)
     assert "`?` after a group: write [灯|电视] for an optional part" in str(info.value)
     assert parse("打开[灯|电视]吧?") is not None  # elsewhere it is punctuation, ignored
+
+
+# ---- actions: names Lingyin has, slots they need (issue 15) ------------------------------------
+KNOWN = {"app.open": ActionNeeds(("app",)), "volume.set": ActionNeeds(("volume",)),
+         "time.now": ActionNeeds()}
+APP_TARGET = """\
+slots:
+  target: {values: [微信, 计算器]}
+intents:
+  - domain: app
+    intent: open
+    sentences: ["打开{target}"]
+    action: app.open
+"""
+
+
+def action_problems_of(text: str, tmp_path: Path) -> list[str]:
+    path = tmp_path / "g.yaml"
+    path.write_text(text, encoding="utf-8")
+    load_grammar(path)  # without the known actions any name loads, as before
+    with pytest.raises(GrammarErrors) as caught:
+        load_grammar(path, known_actions=KNOWN)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_an_unknown_action_is_an_error_at_its_intent(tmp_path: Path) -> None:
+    text = ("intents:\n  - domain: time\n    intent: now\n    sentences: [几点了]\n"
+            "    action: time.now\n  - domain: my\n    intent: thing\n    sentences: [做那件事]\n"
+            "    action: no.such_action\n  - domain: v\n    intent: s\n    sentences: [大声]\n"
+            "    action: volume.sett\n")
+    assert action_problems_of(text, tmp_path) == [
+        f"{tmp_path}/g.yaml:6:5: unknown action 'no.such_action' (the built-in actions are "
+        "listed in docs/grammar.md; a custom action is written {run: [...]}, {open: ...} or "
+        "{http: ...}) (intent my.thing)",
+        f"{tmp_path}/g.yaml:10:5: unknown action 'volume.sett' (did you mean volume.set?) "
+        "(intent v.s)"]
+
+
+def test_an_action_needs_one_of_its_slots(tmp_path: Path) -> None:
+    """app.open reads the slot app: an app.open whose slot is called target would ask
+    要打开哪个应用？ after every command."""
+    assert action_problems_of(APP_TARGET, tmp_path) == [
+        f"{tmp_path}/g.yaml:4:5: app.open needs one of the slots app; this intent has target "
+        "(intent app.open)"]
+    fixed = APP_TARGET.replace("{target}", "{target:app}")  # captured as app: fine
+    path = tmp_path / "fixed.yaml"
+    path.write_text(fixed, encoding="utf-8")
+    assert load_grammar(path, known_actions=KNOWN).intents[0].action == "app.open"
+
+
+def test_an_intent_named_like_an_action_needs_its_slots_too(tmp_path: Path) -> None:
+    """The assistant asks for the required slots by intent key, whatever the action."""
+    text = APP_TARGET.replace("action: app.open", 'action: {run: ["/bin/true", "{target}"]}')
+    assert action_problems_of(text, tmp_path) == [
+        f"{tmp_path}/g.yaml:4:5: app.open needs one of the slots app; this intent has target "
+        "(intent app.open)"]
+
+
+def test_check_grammar_reports_actions_of_a_loaded_grammar(tmp_path: Path) -> None:
+    from intents.check import check_grammar
+
+    path = tmp_path / "g.yaml"
+    path.write_text(APP_TARGET, encoding="utf-8")
+    grammar = load_grammar(path)
+    assert check_grammar(grammar) == []
+    assert [p.message for p in check_grammar(grammar, known_actions=KNOWN)] == [
+        "app.open needs one of the slots app; this intent has target"]

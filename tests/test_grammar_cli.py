@@ -60,9 +60,38 @@ def test_parse_uses_the_user_grammar(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert (tmp_path / "grammar" / "media.yaml").is_file()
 
 
-def test_check_grammar_ok(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check-grammar", GRAMMAR]) == 0
-    assert "tests pass" in capsys.readouterr().out
+OK_GRAMMAR = """\
+slots:
+  volume: {range: [0, 100], unit: "%"}
+intents:
+  - domain: volume
+    intent: set
+    sentences: ["音量调到{volume}"]
+    action: volume.set
+    tests: [{text: 音量调到三十, slots: {volume: 30}}]
+"""
+
+
+def test_check_grammar_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text(OK_GRAMMAR, encoding="utf-8")
+    assert main(["check-grammar", str(path)]) == 0
+    assert "1 tests pass" in capsys.readouterr().out
+
+
+def test_check_grammar_refuses_actions_lingyin_does_not_have(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15: `action: no.such_action` passed check-grammar (exit 0) and then stopped the
+    next start; the test grammar's own invented actions are refused too."""
+    path = tmp_path / "g.yaml"
+    path.write_text(OK_GRAMMAR + "  - domain: my\n    intent: thing\n    sentences: [做那件事]\n"
+                    "    action: no.such_action\n", encoding="utf-8")
+    assert main(["check-grammar", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:9:5: unknown action 'no.such_action' (")
+    assert main(["check-grammar", GRAMMAR]) == 1
+    err = capsys.readouterr().err
+    assert "phone.yaml:5:5: unknown action 'phone.call'" in err and "'climate.set'" in err
 
 
 def test_check_grammar_reports_every_problem(capsys: pytest.CaptureFixture[str]) -> None:

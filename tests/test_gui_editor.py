@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
+from app.assistant.build import known_actions as builtin_actions
 from app.gui.editor import GrammarEditor
 from app.gui.editor_model import NOT_UNDERSTOOD, OLD_GRAMMAR_KEPT
 from app.gui.say_it import SpeechModels
@@ -177,6 +178,51 @@ def test_save_a_good_grammar_reloads_and_runs_its_tests(qtbot: QtBot, grammar: P
     match = store.match("喇叭定格在五十")
     assert match is not None and match.key == "volume.set" and match.slots == {"volume": 50}
     assert editor.edited() == {}
+    editor.shutdown()
+
+
+ACTION_LINE = (bundled_grammar_dir() / "volume.yaml").read_text(encoding="utf-8").splitlines(
+    ).index("    action: volume.set", LINE) + 1  # volume.set's action line
+VOLUME_INTENT_LINE = LINE - 3  # its "- domain: volume" line, where action problems point
+
+
+def test_unknown_actions_and_slots_an_action_cannot_use_are_problems(
+        qtbot: QtBot, grammar: Path) -> None:
+    """Issue 15: `action: no.such_action` passed the editor's check and Save, then stopped the
+    next start; so did an intent whose slots its action does not read."""
+    store = GrammarStore(grammar, known_actions=builtin_actions())
+    assert store.reload() == []
+    old = store.grammar
+    editor = make_editor(qtbot, grammar, on_saved=lambda: [str(p) for p in store.reload()])
+    editor.open_file("volume.yaml")
+    replace_line(editor, ACTION_LINE, "    action: no.such_action")
+    qtbot.waitUntil(lambda: bool(editor.problems), timeout=TIMEOUT)
+    assert [str(p) for p in editor.problems] == [
+        f"{grammar}/volume.yaml:{VOLUME_INTENT_LINE}:5: unknown action 'no.such_action' (the "
+        "built-in actions are listed in docs/grammar.md; a custom action is written "
+        "{run: [...]}, {open: ...} or {http: ...}) (intent volume.set)"]
+    assert editor.code.marked_lines() == [VOLUME_INTENT_LINE]
+
+    replace_line(editor, ACTION_LINE, "    action: app.open")  # it reads {app}, not {volume}
+    needs = f"{grammar}/volume.yaml:{VOLUME_INTENT_LINE}:5: app.open needs one of the slots " \
+        "app; this intent has room, volume (intent volume.set)"  # (room: from the <尾> rule)
+    qtbot.waitUntil(lambda: [str(p) for p in editor.problems] == [needs], timeout=TIMEOUT)
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: OLD_GRAMMAR_KEPT in editor.save_status.text(), timeout=TIMEOUT)
+    assert store.grammar is old
+    assert editor.test_list.lines() == [needs]
+    editor.shutdown()
+
+
+def test_opened_on_a_broken_grammar_the_cursor_is_on_the_broken_line(
+        qtbot: QtBot, grammar: Path) -> None:
+    path = grammar / "volume.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(GOOD, BROKEN), encoding="utf-8")
+    editor = make_editor(qtbot, grammar)
+    assert editor.current_file == "volume.yaml"
+    cursor = editor.code.textCursor()
+    assert (cursor.blockNumber() + 1, cursor.positionInBlock() + 1) == (LINE, COL)
+    assert editor.code.marked_lines() == [LINE]
     editor.shutdown()
 
 

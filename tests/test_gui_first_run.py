@@ -160,3 +160,37 @@ def test_a_broken_download_is_explained(qtbot, tmp_path: Path, empty_data: Path)
     qtbot.waitUntil(lambda: panel.download_button.isEnabled(), timeout=30000)
     assert "安装失败" in panel.status.text() and "损坏" in panel.status.text()
     assert missing_model() != ""
+
+
+def test_the_first_lexicon_build_is_explained_in_the_window(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, empty_data: Path, shared_models: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: the ~30 s first-run lexicon build showed only 正在加载模型… in the window (the
+    explanation was on the terminal, in English). A fresh cache folder: the build is due; here
+    it is held until the line has been seen."""
+    import threading
+
+    from PySide6.QtWidgets import QLabel
+
+    monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
+    building = threading.Event()
+
+    def slow_build() -> Callable[[str], str]:
+        building.wait(30)
+        return lambda pinyin: ""
+
+    monkeypatch.setattr("intents.speech.load_to_hanzi", slow_build)
+    window, bridge = open_window(qtbot, tmp_path)
+    start_core(window, bridge, AppSettings(speak=False, model_folder=str(shared_models / MODEL)),
+               source=FileSource("silence", 512, fast=False, samples=silence(30.0)))
+
+    def shown() -> list[str]:
+        return [w.text() for w in window.findChildren(QLabel)
+                if w.isVisible() and "汉字词典" in w.text()]
+
+    qtbot.waitUntil(lambda: bool(shown()), timeout=10_000)
+    assert shown() == ["正在准备汉字词典（仅首次，约30秒）…"]
+    building.set()
+    qtbot.waitUntil(lambda: window.ptt.isEnabled(), timeout=60_000)
+    assert shown() == []
+    bridge.shutdown()

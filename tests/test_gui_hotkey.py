@@ -240,6 +240,29 @@ def test_a_display_that_is_gone_is_reported() -> None:
     backend.stop()
 
 
+@pytest.mark.parametrize("detectable", [True, False], ids=["detectable-repeat", "repeat-pairs"])
+def test_the_hotkey_held_for_three_seconds_with_auto_repeat_is_one_press(
+        xvfb: str, detectable: bool) -> None:
+    """xdotool holds the keys as a person does; the server's own auto-repeat (on, as on every
+    X11 desktop) sends repeats all the while. With detectable auto-repeat they are presses only;
+    without (``detectable=False``) release+press pairs with one time stamp: both are one hold."""
+    if shutil.which("xdotool") is None:
+        pytest.fail("xdotool is not installed (packaging/setup.sh installs it)", pytrace=False)
+    subprocess.run(["xset", "-display", xvfb, "r", "on"], check=True, timeout=10)
+    env = {**os.environ, "DISPLAY": xvfb}
+    sink = Recorder()
+    backend = started(X11Hotkey(COMBO, xvfb, poll_seconds=0.05, detectable=detectable), sink)
+    try:
+        subprocess.run(["xdotool", "keydown", "ctrl+alt+space"], env=env, check=True, timeout=10)
+        time.sleep(3)
+        subprocess.run(["xdotool", "keyup", "ctrl+alt+space"], env=env, check=True, timeout=10)
+        assert sink.wait_for(2) == ["press", "release"]
+        time.sleep(0.3)
+        assert sink.events == ["press", "release"]
+        assert backend._detectable is detectable  # Xvfb supports it: the fallback is tested too
+    finally:
+        backend.stop()
+
 
 # ---- the Wayland portal, against a stand-in portal on a private D-Bus bus ---------------------
 @pytest.fixture

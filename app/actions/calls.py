@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 SPOKEN_KINDS = (MOBILE, HOME, WORK)
 # 妈妈家 / 张三公司, heard as one free-text name: the end says which number.
 _NAME_SUFFIXES = (("家里", HOME), ("家", HOME), ("公司", WORK), ("单位", WORK), ("手机", MOBILE))
-IMPORT_HINT = ("要导入通讯录：在手机上把联系人导出成 vCard（.vcf）或 CSV 文件，"
-               "再运行 lingyin contacts import 文件名。")
+# the window's importer (编辑语法 → 清单 → 联系人 → 导入 vCard…) first, then the command line
+IMPORT_HINT = "可以在“编辑语法 → 清单”里导入联系人，或运行 lingyin contacts import 文件。"
 NO_DIALER = "请安装一个能打开 tel: 链接的通话软件（比如 Linphone），或在设置里填写拨号命令。"
 
 
@@ -66,7 +66,7 @@ class CallActions(Actions):
             return ActionResult.failed("通讯录文件读不了，请重新导入通讯录。", str(exc))
         contact, kind = self._find(book, who, kind)
         if contact is None:
-            hint = "通讯录还是空的。" + IMPORT_HINT if not book.contacts else \
+            hint = "通讯录还是空的，" + IMPORT_HINT if not book.contacts else \
                 "可以说名字或号码，或者重新导入通讯录。"
             return ActionResult.failed(f"通讯录里没有找到{who}。{hint}", f"no contact {who!r}")
         return self._pick(contact.name, list(contact.phones), kind, request)

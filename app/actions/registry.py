@@ -1,4 +1,5 @@
-"""Every built-in action module, built from the user's settings into one name → handler table."""
+"""Every built-in action module, built from the user's settings into one name → handler table;
+``BUILT_IN_ACTIONS`` names them without building anything (for checking a grammar)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,25 @@ from asr import settings
 from intents.model import Grammar
 
 log = logging.getLogger("lingyin.actions")
+
+# Every name the modules' handler tables give but custom.* (written {run: ...}, {open: ...},
+# {http: ...}), known without building the modules; tests keep it equal to the tables.
+BUILT_IN_ACTIONS: tuple[str, ...] = (
+    "alarm.cancel", "alarm.list", "alarm.set", "app.close", "app.open",
+    "assistant.bye", "assistant.cancel", "assistant.greet", "assistant.help", "assistant.repeat",
+    "assistant.stop", "assistant.thanks", "call.choose", "call.dial", "call.help",
+    "home.cover_position", "home.device_off", "home.device_on", "home.light_brighter",
+    "home.light_brightness", "home.light_color", "home.light_dimmer", "home.light_off",
+    "home.light_on", "home.lock", "home.scene", "home.set_temperature", "home.state_query",
+    "home.temperature_down", "home.temperature_query", "home.temperature_up", "home.unlock",
+    "home.vacuum_dock", "home.vacuum_start", "media.next", "media.pause", "media.play",
+    "media.play_song", "media.previous", "media.resume", "reminder.cancel", "reminder.create",
+    "reminder.list", "system.lock", "system.restart", "system.screenshot", "system.shutdown",
+    "system.sleep", "time.date", "time.now", "timer.add", "timer.cancel", "timer.pause",
+    "timer.remaining", "timer.resume", "timer.start", "timer.subtract", "volume.down",
+    "volume.max", "volume.min", "volume.mute", "volume.set", "volume.unmute", "volume.up",
+    "weather.query", "weather.rain", "weather.temperature",
+)
 
 
 def _apps(lists_dir: Path | None) -> AppActions:

@@ -1,6 +1,10 @@
 """Putting the assistant together: the user's settings, the grammar in force, every built-in
 action (checked against the grammar: an action without a handler is an error at its file:line),
-the dispatcher and the conversation."""
+the dispatcher and the conversation.
+
+``known_actions`` tells the grammar checks (intents/, which never imports app/) which actions
+exist and which slots each needs; ``declare_actions`` leaves them beside the last good copy of
+the user's grammar, where the grammar store that loads it at start reads them."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.actions.registry import ActionSet, build_actions
+from app.actions.registry import BUILT_IN_ACTIONS, ActionSet, build_actions
 from app.actions.timer_store import Entry
 from app.assistant.assistant import Assistant
 from app.assistant.dialogue import Dialogue
@@ -19,7 +23,8 @@ from app.config import AppSettings, load_settings
 from asr.errors import LingyinError
 from intents.errors import GrammarErrors
 from intents.grammar import default_lists_dir
-from intents.model import Grammar
+from intents.last_good import LastGood
+from intents.model import ActionNeeds, Grammar
 
 
 @dataclass
@@ -48,6 +53,20 @@ def build_assistant(grammar: Callable[[], Grammar], match: Callable[..., Any], *
     dispatcher = Dispatcher(actions.handlers)
     assistant = Assistant(grammar, match, dispatcher, Dialogue(Policy.load()), dry_run=dry_run)
     return Built(assistant, actions, dispatcher)
+
+
+def known_actions(policy: Policy | None = None) -> dict[str, ActionNeeds]:
+    """Every built-in action and the slots it needs: one of the assistant's ``required`` slots
+    (resources/assistant/zh-CN.yaml, keyed like the action: without one, the action and the
+    assistant ask for it, 要打开哪个应用？)."""
+    required = (policy or Policy.load()).required
+    return {name: ActionNeeds(required[name].any_of if name in required else ())
+            for name in BUILT_IN_ACTIONS}
+
+
+def declare_actions(last_good: LastGood | None = None) -> None:
+    """Tell the store of the user's grammar what :func:`known_actions` are (before it loads)."""
+    (last_good or LastGood.default()).declare(known_actions())
 
 
 def grammar_errors_message(exc: GrammarErrors, path: Path) -> LingyinError:

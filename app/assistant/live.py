@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.actions.timer_replies import announcement, missed_text
 from app.actions.timer_store import Entry
-from app.assistant.build import Built, build_assistant, grammar_errors_message
+from app.assistant.build import Built, build_assistant, grammar_errors_message, known_actions
 from app.assistant.service import AssistantService
 from app.listener.assemble import Assembled, ListenerOptions, build_listener
 from app.listener.events import EventSink
@@ -38,6 +38,8 @@ class Live:
 def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool = False,
                on_announce: Callable[[str], None] | None = None,
                **listener_parts: Any) -> Live:
+    if options.known_actions is None:  # the grammar is checked against the actions behind it
+        options = replace(options, known_actions=known_actions())
     listened = build_listener(options, on_event, **listener_parts)
     listener = listened.listener
     live_grammar = listener.understanders

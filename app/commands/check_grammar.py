@@ -1,7 +1,8 @@
 """`lingyin check-grammar [PATH] [--lists DIR]`: load a grammar and run its test sentences.
 
-Exit 0 when the grammar loads and every test passes; otherwise each problem is printed on
-stderr as ``file:line:col: message`` and the exit code is 1.
+Exit 0 when the grammar loads, names only actions Lingyin has (each given the slots it needs)
+and every test passes; otherwise each problem is printed on stderr as ``file:line:col: message``
+and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from app.assistant.build import known_actions
 from app.commands.parse import add_grammar_options, load_or_report
 from intents.check import check_grammar
 
@@ -23,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     grammar = load_or_report(args)
     if grammar is None:
         return 1
-    problems = check_grammar(grammar)
+    problems = check_grammar(grammar, known_actions=known_actions())
     for problem in problems:
         print(problem, file=sys.stderr)
     tests = sum(len(i.tests) for i in grammar.intents)

@@ -1,10 +1,13 @@
 """The one door between the window and the Qt-free core.
 
 The listener calls ``on_event`` on its worker thread, the assistant calls ``on_turn`` on its
-own, the level wrapper calls ``on_level`` on the listener's thread: each becomes a Qt signal,
-which Qt queues to the GUI thread because the bridge lives there. The window drives the core only
-through the methods below, and they only put commands on the core's queues (nothing blocks).
-Loading the model runs in a worker thread; the listener runs in its own ``threading.Thread``.
+own, the level wrapper calls ``on_level`` on the listener's thread: none of them touches Qt. Each
+puts a plain call on the bridge's mailbox (app/gui/gui_thread.py), and the GUI thread, draining it
+with a timer, emits the signal: Qt objects are touched on the GUI thread only (emitting from a
+Python thread crashes recent PySide6, PYSIDE-3124). Levels are coalesced: only the newest counts.
+The window drives the core only through the methods below, and they only put commands on the
+core's queues (nothing blocks). Loading the model runs in a worker thread; the listener runs in
+its own ``threading.Thread``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
+from app.gui.gui_thread import gui_mailbox
 from app.gui.history import HistoryEntry
 from app.listener.events import ListenerEvent
 from app.listener.machine import Mode
@@ -74,6 +78,7 @@ class Bridge(QObject):
         self._live: LiveLike | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.mailbox = gui_mailbox(self)  # plain Python: what the core's threads post to
 
     # ---- start-up (the factory runs off the GUI thread) -----------------------------------
     def load(self, factory: Factory) -> threading.Thread:
@@ -89,7 +94,8 @@ class Bridge(QObject):
                 live = factory(self)
         except Exception as exc:  # shown in the window with what to do, not only logged
             log.exception("the assistant could not start")
-            self.failed.emit(str(exc) or type(exc).__name__)
+            message = str(exc) or type(exc).__name__
+            self.mailbox.call(lambda: self.failed.emit(message))
             return
         self.attach(live)
 
@@ -105,7 +111,7 @@ class Bridge(QObject):
             self._thread = threading.Thread(target=self._listen, name="lingyin-listener",
                                             daemon=True)
             self._thread.start()
-        self.ready.emit()
+        self.mailbox.call(lambda: self.ready.emit())
 
     def _listen(self) -> None:
         live = self._live
@@ -114,36 +120,42 @@ class Bridge(QObject):
                 live.listener.run()
         except Exception as exc:
             log.exception("the listener stopped")
-            self.error.emit(f"the listener stopped: {exc}")
+            message = f"the listener stopped: {exc}"
+            self.mailbox.post(lambda: self.error.emit(message))
         finally:
-            self.stopped.emit()
+            self.mailbox.post(lambda: self.stopped.emit())
 
-    # ---- the core's callbacks (core threads) ----------------------------------------------
+    # ---- the core's callbacks (core threads: plain Python only, posted to the GUI thread) ----
     def on_event(self, event: ListenerEvent) -> None:
         data = event.data
         if event.kind == "state":
-            self.state.emit(str(data.get("state", "")))
+            self._later("state", str(data.get("state", "")))
         elif event.kind == "partial":
-            self.partial.emit(str(data.get("text", "")))
+            self._later("partial", str(data.get("text", "")))
         elif event.kind in ("intent", "rejected"):
-            self.heard.emit(str(data.get("text") or ""))
+            self._later("heard", str(data.get("text") or ""))
         elif event.kind == "reply":
-            self.reply.emit(str(data.get("text") or ""))
+            self._later("reply", str(data.get("text") or ""))
         elif event.kind == "error":
-            self.error.emit(str(data.get("message", "")))
+            self._later("error", str(data.get("message", "")))
 
     def on_turn(self, result: Any) -> None:
         """An assistant TurnResult (spoken or typed) → one history entry."""
-        self.turn.emit(HistoryEntry(
+        self._later("turn", HistoryEntry(
             text=str(result.text), domain=str(result.domain or ""),
             intent=str(result.intent or ""), slots=dict(result.slots or {}),
             reply=str(result.reply or ""), time=time.time()))
 
     def on_announce(self, text: str) -> None:
-        self.announced.emit(text)
+        self._later("announced", text)
 
     def on_level(self, value: float) -> None:
-        self.level.emit(value)
+        self.mailbox.post_latest("level", lambda: self.level.emit(value))
+
+    def _later(self, signal: str, value: object) -> None:
+        """Emit the signal called ``signal`` with ``value`` on the GUI thread (only named here:
+        even looking a signal up makes PySide build a Qt-side object)."""
+        self.mailbox.post(lambda: getattr(self, signal).emit(value))
 
     # ---- the window's commands (GUI thread; each only queues work) ------------------------
     @property
@@ -158,9 +170,18 @@ class Bridge(QObject):
         if self._live is not None:
             self._live.listener.release()
 
-    def set_mode(self, mode: Mode) -> None:
+    def set_mode(self, mode: Mode | str) -> None:
+        """Tell the listener the mode (a Qt item's data comes back as a plain ``str``: the
+        machine compares modes by identity, so it is made a Mode here)."""
         if self._live is not None:
-            self._live.listener.set_mode(mode)
+            self._live.listener.set_mode(Mode(mode))
+
+    @property
+    def can_spot(self) -> bool:
+        """Whether the running listener has wake phrases to listen for (wake mode needs them);
+        False before the core is up."""
+        listener = getattr(self._live, "listener", None)
+        return getattr(listener, "watcher", None) is not None
 
     def mute(self, on: bool) -> None:
         if self._live is not None:
@@ -230,9 +251,10 @@ class Bridge(QObject):
                 self.swap(built)
         except Exception as exc:  # the old core keeps running; the dialog says why
             log.exception("the settings could not be applied")
-            self.applied.emit(str(exc) or type(exc).__name__)
+            message = str(exc) or type(exc).__name__
+            self.mailbox.post(lambda: self.applied.emit(message))
             return
-        self.applied.emit("")
+        self.mailbox.post(lambda: self.applied.emit(""))
 
     def swap(self, live: LiveLike, timeout: float = 2.0) -> None:
         """Replace the running core with ``live`` (any thread but the listener's): the old

@@ -9,6 +9,10 @@ app's reload, which keeps the old grammar when the new one is broken) — both o
 "说一句" records one sentence (the microphone, or the injected ``audio_source``) and shows what
 the edited grammar understands of it (app/gui/say_it.py). The second tab edits the grammar's
 lists (app/gui/lists_editor.py); saving a list goes through the same tests and reload.
+Every check knows the app's built-in actions: an unknown action name, or an intent without a slot
+its action needs, is a problem like any other. Opened on a broken grammar, the editor puts the
+cursor on the first problem's line (where the window's banner, after a start on the last good
+grammar, leads).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.actions.contacts import ContactStore, store_path
+from app.assistant.build import known_actions as builtin_actions
 from app.gui.editor_model import (
     SaveResult,
     Validation,
@@ -45,9 +50,11 @@ from app.gui.editor_model import (
     validate,
 )
 from app.gui.editor_widgets import CodeEditor, EditorSignals, ProblemList
+from app.gui.gui_thread import gui_mailbox
 from app.gui.lists_editor import ListsEditor
 from app.gui.say_it import SayIt, SourceFactory, SpeechModels
 from intents.errors import Problem
+from intents.model import KnownActions
 
 DEBOUNCE_MS = 400
 TRY_DEBOUNCE_MS = 150
@@ -59,11 +66,14 @@ class GrammarEditor(QWidget):
                  on_saved: OnSaved | None = None, parent: QWidget | None = None, *,
                  contacts: ContactStore | None = None,
                  audio_source: SourceFactory | None = None,
-                 speech_models: SpeechModels | None = None) -> None:
+                 speech_models: SpeechModels | None = None,
+                 known_actions: KnownActions | None = None) -> None:
         super().__init__(parent)
         self.folder = Path(folder)
         self.lists_dir = lists_folder(self.folder, lists_dir)
         self.on_saved = on_saved
+        self.known_actions = known_actions if known_actions is not None else builtin_actions()
+        self._placed = False  # the cursor was put on the first problem (once, on opening)
         self.setWindowTitle(f"编辑语法 — {self.folder}")
         self.resize(1000, 680)
         self._names = grammar_file_names(self.folder, self.lists_dir)
@@ -75,6 +85,7 @@ class GrammarEditor(QWidget):
         self.validation: Validation | None = None
         self.problems: tuple[Problem, ...] = ()
         self._results = EditorSignals(self)
+        self._mail = gui_mailbox(self)  # the worker's results reach Qt on the GUI thread only
         self._state = WorkerState()
         self._worker: Worker | None = Worker()
         self._contacts = contacts or ContactStore(store_path())
@@ -217,14 +228,14 @@ class GrammarEditor(QWidget):
         self._debounce.stop()
         self._generation += 1
         generation, edited, sentence = self._generation, self.edited(), self.try_box.text()
-        folder, lists_dir = self.folder, self.lists_dir
+        folder, lists_dir, known = self.folder, self.lists_dir, self.known_actions
 
         def job() -> None:
             if generation != self._generation:  # newer text is waiting: skip this one
                 return
-            result = validate(folder, lists_dir, edited)
+            result = validate(folder, lists_dir, edited, known)
             self._state.matcher, self._state.broken = result.matcher, not result.ok
-            self._results.validated.emit(generation, result)
+            self._mail.post(lambda: self._results.validated.emit(generation, result))
             self._try_in_worker(sentence)
 
         self._submit(job)
@@ -244,6 +255,20 @@ class GrammarEditor(QWidget):
             self.status.setStyleSheet("color: #c0392b; font-weight: bold;")
         self._show_marks()
         self._refresh_file_list()
+        if not self._placed and not self.edited():
+            self._placed = True
+            if result.problems:
+                self.show_problem(result.problems[0])
+
+    def show_problem(self, problem: Problem) -> bool:
+        """Open the problem's file with the cursor on its line and column; False when it is
+        not one of this grammar's files."""
+        name = self._name_of(problem)
+        if name is None or name not in self._texts:
+            return False
+        self.open_file(name)
+        self.code.go_to(problem.loc.line, problem.loc.col)
+        return True
 
     def _show_marks(self) -> None:
         marks: dict[int, str] = {}
@@ -254,10 +279,8 @@ class GrammarEditor(QWidget):
 
     def _jump(self, item: QListWidgetItem) -> None:
         problem = item.data(Qt.ItemDataRole.UserRole)
-        name = self._name_of(problem) if isinstance(problem, Problem) else None
-        if name is not None and name in self._texts:
-            self.open_file(name)
-            self.code.go_to(problem.loc.line, problem.loc.col)
+        if isinstance(problem, Problem):
+            self.show_problem(problem)
 
     # ---- try a sentence (worker) ----------------------------------------------------------
     def try_now(self) -> None:
@@ -267,14 +290,14 @@ class GrammarEditor(QWidget):
 
     def _try_in_worker(self, sentence: str) -> None:
         if not sentence.strip():
-            self._results.tried.emit(sentence, "")
+            self._mail.post(lambda: self._results.tried.emit(sentence, ""))
             return
         matcher = self._state.matcher
         if matcher is None:
             text = "语法有错误，改正后才能试" if self._state.broken else "正在检查语法…"
         else:
             text = describe(matcher.match(sentence))
-        self._results.tried.emit(sentence, text)
+        self._mail.post(lambda: self._results.tried.emit(sentence, text))
 
     def _tried(self, sentence: str, text: str) -> None:
         if sentence == self.try_box.text():
@@ -297,8 +320,9 @@ class GrammarEditor(QWidget):
     # ---- lists --------------------------------------------------------------------------
     def _lists_editor(self) -> ListsEditor:
         folder, lists_dir, on_saved = self.folder, self.lists_dir, self.on_saved
+        known = self.known_actions
         return ListsEditor(lists_dir, self._contacts, self._submit,
-                           lambda: after_save(folder, lists_dir, on_saved))
+                           lambda: after_save(folder, lists_dir, on_saved, known))
 
     # ---- saving ---------------------------------------------------------------------------
     def save(self) -> None:
@@ -312,7 +336,12 @@ class GrammarEditor(QWidget):
         self.save_status.setStyleSheet("")
         self.test_list.hide()
         folder, lists_dir, on_saved = self.folder, self.lists_dir, self.on_saved
-        self._submit(lambda: self._results.saved.emit(after_save(folder, lists_dir, on_saved)))
+        known = self.known_actions
+        def job() -> None:
+            result = after_save(folder, lists_dir, on_saved, known)
+            self._mail.post(lambda: self._results.saved.emit(result))
+
+        self._submit(job)
 
     def _saved_result(self, result: SaveResult) -> None:
         self.save_button.setEnabled(True)

@@ -3,8 +3,10 @@
 Unsaved text is validated by writing the grammar folder — the edited buffers over the files on
 disk — to a temporary copy and loading that, so the user's files are untouched until Save. The
 problems are reported as `lingyin check-grammar` reports them for the real folder: the temporary
-path is replaced by the real one. Everything here may be slow (loading, the grammar's tests) and
-runs on a :class:`Worker` thread, never on the GUI thread.
+path is replaced by the real one. Both checks, like Save's, are given the app's built-in actions
+(``known_actions``): an unknown action, or slots an action cannot use, is a problem here too.
+Everything here may be slow (loading, the grammar's tests) and runs on a :class:`Worker` thread,
+never on the GUI thread.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from intents.check import check_grammar
 from intents.errors import GrammarErrors, Loc, Problem
 from intents.grammar import GRAMMAR_SUFFIXES, default_lists_dir, load_grammar
 from intents.matcher import Match, Matcher
-from intents.model import Grammar
+from intents.model import Grammar, KnownActions
 
 log = logging.getLogger("lingyin.gui.editor")
 
@@ -68,7 +70,8 @@ class Validation:
         return self.grammar is not None
 
 
-def validate(folder: Path, lists_dir: Path, edited: Mapping[str, str]) -> Validation:
+def validate(folder: Path, lists_dir: Path, edited: Mapping[str, str],
+             known_actions: KnownActions | None = None) -> Validation:
     """Load the folder's grammar with ``edited`` (name → text) in place of those files."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lingyin-grammar-edit-") as tmp:
@@ -86,7 +89,7 @@ def validate(folder: Path, lists_dir: Path, edited: Mapping[str, str]) -> Valida
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
         try:
-            grammar = load_grammar(copy, lists_dir)
+            grammar = load_grammar(copy, lists_dir, known_actions)
         except GrammarErrors as exc:
             problems = tuple(relocate(p, copy, folder) for p in exc.problems)
             return Validation(problems, seconds=time.monotonic() - start)
@@ -125,11 +128,11 @@ def save_files(folder: Path, edited: Mapping[str, str]) -> None:
         atomic_write_text(path, text)
 
 
-def after_save(folder: Path, lists_dir: Path,
-               on_saved: Callable[[], list[str]] | None) -> SaveResult:
+def after_save(folder: Path, lists_dir: Path, on_saved: Callable[[], list[str]] | None,
+               known_actions: KnownActions | None = None) -> SaveResult:
     """Run the saved grammar's tests (as `lingyin check-grammar` does), then the app's reload."""
     try:
-        grammar = load_grammar(folder, lists_dir)
+        grammar = load_grammar(folder, lists_dir, known_actions)
         problems = tuple(check_grammar(grammar))
         tests = sum(len(i.tests) for i in grammar.intents)
     except GrammarErrors as exc:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.gui_thread import gui_mailbox
 from asr import settings
 from asr.errors import InstallError, ModelError
 from asr.install import install_from_dir, install_from_url
@@ -176,20 +177,28 @@ class InstallPanel(QWidget):
         signals.progressed.connect(self._progressed, Qt.ConnectionType.QueuedConnection)
         signals.finished.connect(self._finished, Qt.ConnectionType.QueuedConnection)
         self._signals = signals
-        progress = InstallProgress(self.manifest, signals.progressed.emit, downloading)
+        mail = gui_mailbox(self)  # the installer's news reach Qt on the GUI thread only
+
+        def progressed(percent: int, text: str) -> None:
+            mail.post(lambda: signals.progressed.emit(percent, text))
+
+        def finished(message: str) -> None:
+            mail.post(lambda: signals.finished.emit(message))
+
+        progress = InstallProgress(self.manifest, progressed, downloading)
 
         def run() -> None:
             try:
                 job(progress)
             except (InstallError, OSError) as exc:
                 log.warning("installing the model from %s failed: %s", source, exc)
-                signals.finished.emit(f"安装失败：{exc}\n怎么办：{advice_for(str(exc), source)}")
+                finished(f"安装失败：{exc}\n怎么办：{advice_for(str(exc), source)}")
                 return
             except Exception as exc:  # an installer must never take the window down
                 log.exception("installing the model failed")
-                signals.finished.emit(f"安装失败：{exc}")
+                finished(f"安装失败：{exc}")
                 return
-            signals.finished.emit("")
+            finished("")
 
         self._worker = threading.Thread(target=run, name="lingyin-model-install", daemon=True)
         self._worker.start()

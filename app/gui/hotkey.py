@@ -3,8 +3,9 @@ one small backend per platform (X11 key grab, Windows RegisterHotKey, the Waylan
 and the choice among them.
 
 A backend reports to a ``HotkeySink`` from its own thread; ``HotkeyRelay`` is the sink the window
-uses: its Qt signals carry the reports to the GUI thread. ``holds`` says whether the backend sees
-the key go up (hold to talk) or only presses (each press toggles)."""
+uses: it posts each report to the GUI thread (app/gui/gui_thread.py), which emits its signals.
+``holds`` says whether the backend sees the key go up (hold to talk) or only presses (each press
+toggles)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from app.datafiles import OBJECT_FILE, DataFile
+from app.gui.gui_thread import gui_mailbox
 
 log = logging.getLogger("lingyin.gui")
 DEFAULT_HOTKEY = "Ctrl+Alt+Space"
@@ -153,20 +155,25 @@ class PollingBackend:
 
 
 class HotkeyRelay(QObject):
-    """The sink the window uses: reports become queued signals on the GUI thread."""
+    """The sink the window uses: a backend's reports (its thread) become signals emitted on the
+    GUI thread. Create it on the GUI thread."""
 
     pressed = Signal()
     released = Signal()
     failed = Signal(str)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.mailbox = gui_mailbox(self)
+
     def key_pressed(self) -> None:
-        self.pressed.emit()
+        self.mailbox.call(lambda: self.pressed.emit())
 
     def key_released(self) -> None:
-        self.released.emit()
+        self.mailbox.call(lambda: self.released.emit())
 
     def unavailable(self, reason: str) -> None:
-        self.failed.emit(reason)
+        self.mailbox.call(lambda: self.failed.emit(reason))
 
 
 def unavailable_message(reason: str) -> str:

@@ -1,10 +1,11 @@
 """The global hotkey on X11: a passive key grab (XGrabKey) on the root window through libX11
 (ctypes), read on a worker thread that owns its own X connection.
 
-Hold semantics: the grab reports the key going down and up. Auto-repeat is switched to
-"detectable" (XkbSetDetectableAutoRepeat: repeats arrive as presses only, which are ignored while
-the key is down); where the server refuses, a release followed at once by a press of the same key
-with the same time stamp is a repeat and is dropped too. The grab is made with and without
+Hold semantics: the grab reports the key going down and up, once per hold however long. Auto-repeat
+is switched to "detectable" (XkbSetDetectableAutoRepeat: repeats arrive as presses only, which
+are ignored while the key is down); where the server refuses, a release followed by a press of the
+same key with the same time stamp is a repeat and is dropped too (the press is waited for briefly,
+``PAIR_WAIT`` seconds, when it has not arrived with the release). The grab is made with and without
 Caps Lock and Num Lock, so either being on does not disable the hotkey."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ GRAB_MODE_ASYNC = 1
 MASKS = {"shift": 1 << 0, "ctrl": 1 << 2, "alt": 1 << 3, "super": 1 << 6}
 LOCK_MASK, NUM_LOCK_MASK = 1 << 1, 1 << 4
 QUEUED_AFTER_READING = 1
+PAIR_WAIT = 0.03  # how long a release waits for its auto-repeat press (they are sent together)
 
 
 class XKeyEvent(ctypes.Structure):
@@ -95,9 +97,11 @@ class X11Hotkey(PollingBackend):
 
     THREAD_NAME = "lingyin-hotkey-x11"
 
-    def __init__(self, combo: KeyCombo, display: str, poll_seconds: float = 0.1) -> None:
+    def __init__(self, combo: KeyCombo, display: str, poll_seconds: float = 0.1,
+                 detectable: bool = True) -> None:
         super().__init__(combo, poll_seconds)
         self.display_name = display
+        self.detectable = detectable  # ask for detectable auto-repeat (tests turn it off)
         self.grabbed = threading.Event()  # set once the grab is in place (tests wait for it)
 
     # ---- the worker thread: it alone touches its X connection ------------------------------
@@ -135,7 +139,8 @@ class X11Hotkey(PollingBackend):
         root = lib.XDefaultRootWindow(display)
         mask = sum(MASKS[m] for m in self.combo.modifiers)
         supported = ctypes.c_int(0)
-        lib.XkbSetDetectableAutoRepeat(display, 1, ctypes.byref(supported))
+        if self.detectable:
+            lib.XkbSetDetectableAutoRepeat(display, 1, ctypes.byref(supported))
         self._detectable = bool(supported.value)
         _errors[display] = []
         for extra in (0, LOCK_MASK, NUM_LOCK_MASK, LOCK_MASK | NUM_LOCK_MASK):
@@ -171,10 +176,12 @@ class X11Hotkey(PollingBackend):
                 sink.key_released()
 
     def _repeat(self, lib: ctypes.CDLL, display: int, release: XKeyEvent) -> bool:
-        """A release at once followed by a press of the same key at the same time: auto-repeat
-        on a server without detectable auto-repeat (the press is consumed here)."""
+        """A release followed by a press of the same key at the same time: auto-repeat on a
+        server without detectable auto-repeat (the press is consumed here)."""
         if lib.XEventsQueued(display, QUEUED_AFTER_READING) == 0:
-            return False
+            select.select([lib.XConnectionNumber(display)], [], [], PAIR_WAIT)
+            if lib.XEventsQueued(display, QUEUED_AFTER_READING) == 0:
+                return False
         following = XEvent()
         lib.XPeekEvent(display, ctypes.byref(following))
         nxt = following.xkey

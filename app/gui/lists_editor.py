@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from app.actions.contacts import ContactStore
 from app.gui.editor_model import SaveResult
 from app.gui.editor_widgets import ProblemList
+from app.gui.gui_thread import gui_mailbox
 from app.gui.lists_model import (
     ImportOutcome,
     ListDoc,
@@ -168,6 +169,7 @@ class ListsEditor(QWidget):
         self.docs: dict[str, ListDoc] = {}
         self.last_import: ImportOutcome | None = None
         self._signals = ListsSignals(self)
+        self._mail = gui_mailbox(self)  # the worker's results reach Qt on the GUI thread only
         self._build()
         self._connect()
         self.select("contacts")
@@ -310,8 +312,11 @@ class ListsEditor(QWidget):
     def _reload(self) -> None:
         after_save = self._after_save
         self.save_button.setEnabled(False)
-        self._submit(lambda: self._signals.reloaded.emit(
-            after_save() if after_save is not None else SaveResult((), None, "已保存。")))
+        def job() -> None:
+            result = after_save() if after_save is not None else SaveResult((), None, "已保存。")
+            self._mail.post(lambda: self._signals.reloaded.emit(result))
+
+        self._submit(job)
 
     def _reloaded(self, result: SaveResult) -> None:
         self.save_button.setEnabled(True)
@@ -333,7 +338,11 @@ class ListsEditor(QWidget):
         self.import_button.setEnabled(False)
         self._say(f"正在导入 {file.name}…")
         store, lists_dir = self.store, self.lists_dir
-        self._submit(lambda: self._signals.imported.emit(run_import(file, store, lists_dir)))
+        def job() -> None:
+            outcome = run_import(file, store, lists_dir)
+            self._mail.post(lambda: self._signals.imported.emit(outcome))
+
+        self._submit(job)
 
     def _imported(self, outcome: ImportOutcome) -> None:
         self.import_button.setEnabled(True)

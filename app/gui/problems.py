@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from app.file_problems import PROBLEMS, FileProblem, FileProblems
+from app.gui.gui_thread import gui_mailbox
 from app.gui.widgets import Banner, ErrorBanner
 from app.gui.widgets import escape_html as _escape
 
@@ -21,6 +21,7 @@ class Explained:
     summary: str  # what happened (Chinese)
     advice: str  # what to do (Chinese)
     detail: str = ""  # the original message, when it adds something (a path, a device name)
+    topic: str = ""  # "microphone": the window clears it once sound comes in again
 
 
 INSTALL = ("运行 `lingyin models install`（或 `lingyin models install --from 文件夹`）"
@@ -59,6 +60,10 @@ def _model(message: str) -> Explained:
 
 
 def _microphone(message: str) -> Explained:
+    return replace(_microphone_problem(message), topic="microphone")
+
+
+def _microphone_problem(message: str) -> Explained:
     low = message.lower()
     named = _QUOTED.search(message)
     name = f"“{named['name']}”" if named else ""
@@ -170,18 +175,18 @@ class FileNotices(InfoBanner):
     """What was wrong with the user's files (settings, history, timers…) and what was kept, one
     line per damaged file version, until dismissed (app/file_problems.py)."""
 
-    found = Signal(object)  # a FileProblem, from whichever thread found it
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.notices: list[str] = []
-        self.found.connect(self.add)  # queued to the GUI thread when found on another
+        self.mailbox = gui_mailbox(self)  # problems found on other threads: shown by the GUI's
 
     def watch(self, problems: FileProblems = PROBLEMS) -> None:
-        """Show the problems found so far, and each one found from now on."""
+        """Show the problems found so far, and each one found from now on (from any thread:
+        the GUI thread adds it)."""
         for problem in problems.found():
             self.add(problem)
-        unsubscribe = problems.subscribe(self.found.emit)
+        mailbox = self.mailbox
+        unsubscribe = problems.subscribe(lambda problem: mailbox.call(lambda: self.add(problem)))
         self.destroyed.connect(lambda *_: unsubscribe())
 
     def add(self, problem: FileProblem) -> None:

@@ -49,7 +49,7 @@ DEFAULT_VOICE = f"sit/{ESPEAK_VOICE}"  # espeak-ng's Mandarin, Hanzi read as pin
 # the field name → how the dialog calls it (for the "takes effect after a restart" note)
 LABELS: dict[str, str] = {
     "device": "输入设备", "wake_phrases": "唤醒词", "vad": "语音检测",
-    "vad_aggressiveness": "检测灵敏度", "follow_up": "追问时间", "speak": "语音回答",
+    "vad_aggressiveness": "说话检测严格度", "follow_up": "追问时间", "speak": "语音回答",
     "voice": "声音", "rate": "语速", "volume": "音量", "model_folder": "模型文件夹",
     "default_city": "默认城市", "weather_url": "天气服务地址",
     "home_assistant_url": "Home Assistant 地址", "home_assistant_token": "Home Assistant 令牌",
@@ -60,6 +60,8 @@ LISTENING = ("device", "wake_phrases", "vad", "vad_aggressiveness", "follow_up",
              "voice", "rate", "volume", "model_folder")
 
 OK_STYLE = "color: #1e7e34;"
+# chosen in the main window while the dialog may be open: saved as the file has them then
+WINDOW_CHOICES = ("mode", "ptt_toggle")
 
 
 def record_peak(device: str | None, seconds: float = TEST_SECONDS) -> float:
@@ -213,6 +215,7 @@ class SettingsDialog(SettingsForm):
             self._set_error(name, problems.get(name, ""))
         if value is None:
             return self._status(f"有 {len(problems)} 处需要改正（见红字），没有保存。", False)
+        value = self._with_window_choices(value)
         changed = changed_fields(self.settings, value)
         try:
             save_settings(value, self.path)
@@ -233,6 +236,12 @@ class SettingsDialog(SettingsForm):
             return self._status("已保存。重新启动灵音后生效："
                                 + "、".join(LABELS[n] for n in self.restart_needed) + "。", True)
         return self._status("已保存。", True)
+
+    def _with_window_choices(self, value: AppSettings) -> AppSettings:
+        """``value`` with the window's own choices (the mode, the push-to-talk style) as they
+        are in the file now, so saving the dialog never undoes a choice made meanwhile."""
+        current = load_settings(self.path)
+        return replace(value, **{name: getattr(current, name) for name in WINDOW_CHOICES})
 
     def _set_autostart(self, on: bool) -> bool:
         if on == autostart.is_enabled():

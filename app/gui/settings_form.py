@@ -1,12 +1,17 @@
 """The settings dialog's form: its groups of fields (听, 说, 动作, 常规), the red problem label
 beside each checked field, the status line and the buttons. app/gui/settings.py fills it, checks
-and saves it."""
+and saves it.
+
+The groups scroll (a test's result can be many lines) while the note, the status line and
+确定/应用/取消 stay below them, and the dialog never grows past the screen: the buttons are always
+within reach."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,13 +26,24 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from asr.kws import DEFAULT_SENSITIVITY
+
 VADS = [("webrtc", "WebRTC VAD（默认，快）"), ("silero", "Silero VAD（更准，较慢）")]
 ERROR_STYLE = "color: #c0392b;"
+HINT_STYLE = "color: #666;"
+VAD_LABEL = "说话检测严格度 (0–3)"
+VAD_TIP = ("语音检测判断麦克风里是不是有人在说话（用来知道一句话何时说完）："
+           "0 最宽松，噪声也可能算作说话；3 最严格，轻声可能被漏掉。"
+           "它和唤醒词的灵敏度无关。")
+VAD_HINT = "判断“有人在说话”的严格程度；与唤醒词的灵敏度无关。"
+WAKE_HINT = (f"唤醒词后的 :数字 是唤醒灵敏度（0–1，默认 {DEFAULT_SENSITIVITY:g}）："
+             "越大越容易被唤醒，也越容易误唤醒。")
 
 
 class SettingsForm(QDialog):
@@ -73,6 +89,15 @@ class SettingsForm(QDialog):
         return label
 
     @staticmethod
+    def _hint(text: str, tip: str = "") -> QLabel:
+        """A one-line explanation under a field, in grey."""
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setStyleSheet(HINT_STYLE)
+        label.setToolTip(tip or text)
+        return label
+
+    @staticmethod
     def _group(title: str, form: QFormLayout) -> QGroupBox:
         group = QGroupBox(title)
         group.setLayout(form)
@@ -92,9 +117,42 @@ class SettingsForm(QDialog):
                             (QDialogButtonBox.StandardButton.Cancel, "取消")):
             self.buttons.button(which).setText(text)
         layout = QVBoxLayout(self)
-        for widget in (self._build_listening(), self._build_speaking(), self._build_actions(),
-                       self._build_general(), self.note, self.status, self.buttons):
+        layout.addWidget(self._scrolled([self._build_listening(), self._build_speaking(),
+                                          self._build_actions(), self._build_general()]), 1)
+        for widget in (self.note, self.status, self.buttons):
             layout.addWidget(widget)
+
+    def _scrolled(self, groups: list[QWidget]) -> QScrollArea:
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        for group in groups:
+            column.addWidget(group)
+        column.addStretch(1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(body)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body.setMinimumWidth(body.sizeHint().width())  # scroll up and down, never sideways
+        return self.scroll_area
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.fit_to_screen()
+        super().showEvent(event)
+
+    def fit_to_screen(self) -> None:
+        """Never taller (or wider) than the screen the dialog is on, frame included."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        height = room.height() - max(frame.height(), 0)
+        width = room.width() - max(frame.width(), 0)
+        self.setMaximumSize(width, height)
+        if self.height() > height or self.width() > width:
+            self.resize(min(self.width(), width), min(self.height(), height))
 
     def _build_listening(self) -> QGroupBox:
         self.device_box = QComboBox()
@@ -103,6 +161,7 @@ class SettingsForm(QDialog):
         self.wake_edit = QPlainTextEdit()
         self.wake_edit.setPlaceholderText("每行一个唤醒词，可加灵敏度，例如：\n你好小灵:0.6")
         self.wake_edit.setFixedHeight(70)
+        self.wake_edit.setToolTip(WAKE_HINT)
         self.wake_button = QPushButton("测试唤醒词")
         self.wake_button.setToolTip("在选定的输入设备上听 5 秒：请说一遍唤醒词")
         self.wake_test_result = self._result_label()
@@ -111,7 +170,7 @@ class SettingsForm(QDialog):
             self.vad_box.addItem(label, value)
         self.aggressiveness = QSpinBox()
         self.aggressiveness.setRange(0, 3)
-        self.aggressiveness.setToolTip("0 最宽松（噪声也算说话），3 最严格")
+        self.aggressiveness.setToolTip(VAD_TIP)
         self.follow_up = QDoubleSpinBox()
         self.follow_up.setRange(0.0, 30.0)
         self.follow_up.setSingleStep(0.5)
@@ -123,9 +182,11 @@ class SettingsForm(QDialog):
         form.addRow("", self.test_result)
         form.addRow("唤醒词", self._with_error("wake_phrases", self._row(self.wake_edit,
                                                                          self.wake_button)))
+        form.addRow("", self._hint(WAKE_HINT))
         form.addRow("", self.wake_test_result)
         form.addRow("语音检测", self.vad_box)
-        form.addRow("检测灵敏度 (0–3)", self.aggressiveness)
+        form.addRow(VAD_LABEL, self.aggressiveness)
+        form.addRow("", self._hint(VAD_HINT, VAD_TIP))
         form.addRow("追问时间", self.follow_up)
         return self._group("听", form)
 

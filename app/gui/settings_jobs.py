@@ -1,5 +1,6 @@
 """The settings dialog's slow checks, each on a worker thread with its result delivered to the GUI
-thread: the test recording's peak, the wake word test, the voices the speech engine offers."""
+thread: the test recording's peak, the wake word test, the voices the speech engine offers. The
+worker touches no Qt object: its result is posted to the GUI thread (app/gui/gui_thread.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+import shiboken6
+from PySide6.QtCore import QObject
 
+from app.gui.gui_thread import shared_mailbox
 from app.gui.wake_test import WakeTest, listen_for_wake
 from app.listener.sources import AudioSource, MicrophoneSource
 
@@ -18,34 +21,29 @@ ModelLoader = Callable[[], Any]  # → asr.model.TransducerModel
 SourceMaker = Callable[[str | None], AudioSource]  # the device setting → a source
 
 
-class _Done(QObject):
-    done = Signal(object)
-
-
-_PENDING: set[_Done] = set()  # each job's signal object lives until its result is delivered
-
-
-def _release(signals: _Done) -> None:
-    _PENDING.discard(signals)
-    signals.deleteLater()  # by Qt, on the GUI thread, never by a collector on another thread
+def _alive(deliver: Callable[[Any], None]) -> bool:
+    """Whether the Qt object ``deliver`` is a method of (if any) still exists."""
+    owner = getattr(deliver, "__self__", None)
+    return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
 
 def in_background(job: Callable[[], Any], deliver: Callable[[Any], None],
                   name: str) -> threading.Thread:
     """Run ``job`` on a daemon thread; ``deliver`` gets its result (or the exception it
-    raised) on the GUI thread (not at all if its object is gone by then)."""
-    signals = _Done()
-    _PENDING.add(signals)
-    signals.done.connect(deliver, Qt.ConnectionType.QueuedConnection)
-    signals.done.connect(lambda _result: _release(signals), Qt.ConnectionType.QueuedConnection)
-    emit = signals.done.emit
+    raised) on the GUI thread (not at all if its object is gone by then). Call it on the GUI
+    thread."""
+    mailbox = shared_mailbox()
+
+    def hand_over(result: Any) -> None:
+        if _alive(deliver):
+            deliver(result)
 
     def run() -> None:
         try:
             result: Any = job()
         except Exception as exc:  # a test button must never take the app down
             result = exc
-        emit(result)
+        mailbox.post(lambda: hand_over(result))
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()

@@ -1,7 +1,12 @@
 """Building the core the window runs (on the bridge's loader thread, never the GUI thread):
 the listener options from the user's settings, the audio source wrapped for the level meter;
 the first run (no model yet: the window offers to install it, then loads); and saved settings
-applied to the running core (``reconfigure``, on the bridge's worker thread)."""
+applied to the running core (``reconfigure``, on the bridge's worker thread).
+
+Before the core loads the grammar, the built-in actions are declared to its store, so a grammar
+naming an unknown action (or one without the slots an action needs) is refused like a broken
+file: the core then starts on the last good grammar and the window's banner leads to the broken
+line (app/gui/start_notes.py). The first run's ~30 s lexicon build is said in the window."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ LISTENING = frozenset({"device", "wake_phrases", "vad", "vad_aggressiveness", "f
 ACTIONS = frozenset({"default_city", "weather_url", "weather_timeout", "home_assistant_url",
                      "home_assistant_token", "call_command", "music_folder", "volume_step"})
 VOICE = frozenset({"speak", "voice", "rate", "volume"})
+LEXICON_NOTE = "正在准备汉字词典（仅首次，约30秒）…"  # the first run builds it
 
 
 def gui_input() -> Path | None:
@@ -50,14 +56,35 @@ def listener_options(settings: AppSettings, input_file: Path | None = None) -> L
                                 volume=settings.volume))
 
 
-def live_factory(settings: AppSettings | None = None, input_file: Path | None = None,
+def prepare_to_hanzi(note: Callable[[str], None] | None = None) -> Any:
+    """Load the pinyin→Hanzi converter; when its lexicon must be built first (the first run,
+    ~30 s), ``note`` says so in the window meanwhile (and '' once done)."""
+    from asr.hanzi_data import read_cached
+    from intents.speech import load_to_hanzi
+
+    if note is None or read_cached() is not None:
+        return load_to_hanzi()
+    note(LEXICON_NOTE)
+    try:
+        return load_to_hanzi()
+    finally:
+        note("")
+
+
+def live_factory(settings: AppSettings | None = None, input_file: Path | None = None, *,
+                 note: Callable[[str], None] | None = None,
                  **parts: Any) -> Callable[[Any], Any]:
     """A factory for Bridge.load: builds app.assistant.live.Live with the bridge's callbacks.
-    ``parts`` go to build_listener (a loaded recognizer, to_hanzi or source, as in tests)."""
+    ``parts`` go to build_listener (a loaded recognizer, to_hanzi or source, as in tests);
+    ``note`` shows what takes long (the window's preparing line)."""
 
     def build(bridge: Any) -> Any:
+        from app.assistant.build import declare_actions
         from app.assistant.live import build_live
 
+        declare_actions()  # before the grammar store loads the user's grammar
+        if "to_hanzi" not in parts:
+            parts["to_hanzi"] = prepare_to_hanzi(note)
         options = listener_options(settings or load_settings(), input_file)
         source = parts.pop("source", None) or make_source(options)
         return build_live(options, bridge.on_event, source=LevelSource(source, bridge.on_level),
@@ -70,10 +97,14 @@ def start_core(window: Any, bridge: Any, settings: AppSettings, input_file: Path
                **parts: Any) -> Any:
     """Load the core on the bridge's worker; on the first run (no model yet) the window first
     shows the model installer (app/gui/first_run.py) and the core loads once it is installed.
-    Returns the installer panel, or None when the model was there."""
+    The window says what takes long, and shows the grammar banner when the user's grammar has
+    problems (app/gui/start_notes.py). Returns the installer panel, or None when the model was
+    there."""
     from app.gui.first_run import missing_model, show_installer
+    from app.gui.start_notes import StartNotes
 
-    factory = live_factory(settings, input_file, **parts)
+    notes = StartNotes(window, bridge)
+    factory = live_factory(settings, input_file, note=notes.note, **parts)
     problem = missing_model(model_folder(settings))
     if not problem:
         bridge.load(factory)

@@ -41,6 +41,8 @@ class StateIndicator(QLabel):
         self.set_state("loading")
 
     def set_state(self, state: str) -> None:
+        if state == self.state:
+            return  # a style sheet is costly to apply again
         self.state = state
         label, colour = STATES.get(state, (state, "#888888"))
         self.setText(f"● {label}")
@@ -56,7 +58,9 @@ class LevelMeter(QProgressBar):
         self.setToolTip("麦克风音量")
 
     def set_rms(self, value: float) -> None:
-        self.setValue(round(100 * meter_fraction(value)))
+        shown = round(100 * meter_fraction(value))
+        if shown != self.value():  # an unchanged level costs no call into Qt
+            self.setValue(shown)
 
 
 class Banner(QWidget):
@@ -119,7 +123,7 @@ class HistoryView(QTreeWidget):
         self._needle = ""
 
     def add(self, entry: HistoryEntry) -> None:
-        item = QTreeWidgetItem([entry.clock, entry.text, entry.meaning, entry.reply])
+        item = QTreeWidgetItem([entry.clock, shown(entry.text), entry.meaning, entry.reply])
         item.setData(0, Qt.ItemDataRole.UserRole, entry)
         for column in range(4):
             item.setToolTip(column, item.text(column))
@@ -153,6 +157,16 @@ class HistoryView(QTreeWidget):
         if text:
             QGuiApplication.clipboard().setText(text)
             self.copied.emit(text)
+
+
+NO_GLYPH = ("⏰",)  # emoji the bundled CJK font (fonts-wqy-microhei) lacks: drawn as a box
+
+
+def shown(text: str) -> str:
+    """``text`` without the emoji no bundled font can draw (an old history's "⏰ 到点了")."""
+    for emoji in NO_GLYPH:
+        text = text.replace(emoji, "")
+    return text.strip()
 
 
 def escape_html(text: str) -> str:

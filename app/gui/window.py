@@ -9,10 +9,9 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.config import AppSettings, load_settings, save_settings
 from app.gui.bridge import Bridge
+from app.gui.held_key import HeldSpace
 from app.gui.history import HistoryEntry, HistoryStore
 from app.gui.hotkey import (
     HotkeyBackend,
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lingyin.gui")
 MODES = [(Mode.PTT, "按键说话"), (Mode.WAKE, "唤醒词")]
+NO_WAKE_PHRASES = ("唤醒词模式需要至少一个唤醒词：请在“设置”里添加（例如 你好小灵），"
+                   "再切换到唤醒词。")
 PTT_STYLES = [(False, "按住说话"), (True, "按一下开始、再按结束")]
 
 
@@ -64,7 +66,6 @@ class MainWindow(QMainWindow):
         self.notice = notice or NoticeFlag()
         self.setWindowTitle("灵音 Lingyin")
         self.resize(760, 560)
-        self._space_down = False
         self._talking = False  # push-to-talk is down (held, or latched in toggle mode)
         self._quitting = False
         self.tray: Tray | None = None
@@ -76,9 +77,10 @@ class MainWindow(QMainWindow):
         for entry in history.entries:
             self.history_view.add(entry)
         self._set_ready(bridge.is_ready)
+        self.space = HeldSpace(self, self.ptt.isEnabled, self._ptt_input)
         app = QApplication.instance()
         if app is not None:
-            app.installEventFilter(self)  # Space anywhere in the window, except in text boxes
+            app.installEventFilter(self.space)  # Space anywhere in the window, not in text boxes
 
     # ---- layout ---------------------------------------------------------------------------
     def _build(self, mode: Mode) -> None:
@@ -153,22 +155,22 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         b = self.bridge
-        b.loading.connect(lambda: self.state_light.set_state("loading"))
-        b.ready.connect(lambda: self._set_ready(True))
+        # bound methods, not lambdas: Qt drops them with the window (the bridge may outlive it)
+        b.loading.connect(self._loading)
+        b.ready.connect(self._ready)
         b.failed.connect(self._failed)
         b.state.connect(self._state)
         b.partial.connect(self.partial.setText)
-        b.heard.connect(lambda text: self.partial.setText(f"听到：{text}" if text else ""))
+        b.heard.connect(self._heard)
         b.turn.connect(self._turn)
         b.error.connect(self.show_error)
         b.announced.connect(self._announced)
-        b.level.connect(self.meter.set_rms)
-        b.stopped.connect(lambda: self.state_light.set_state("stopped"))
+        b.level.connect(self._level)
+        b.stopped.connect(self._stopped)
         self.ptt.pressed.connect(lambda: self._ptt_input(True))
         self.ptt.released.connect(self._button_released)
         self.ptt_style.currentIndexChanged.connect(self._style_chosen)
-        self.mode_box.currentIndexChanged.connect(
-            lambda i: b.set_mode(self.mode_box.itemData(i)))
+        self.mode_box.currentIndexChanged.connect(self._mode_chosen)
         self.mute_button.toggled.connect(self._mute)
         self.edit_button.clicked.connect(self.open_editor)
         self.settings_button.clicked.connect(self.open_settings)
@@ -178,8 +180,19 @@ class MainWindow(QMainWindow):
         self.send.clicked.connect(self._send)
 
     # ---- reactions ------------------------------------------------------------------------
+    def _loading(self) -> None:
+        self.state_light.set_state("loading")
+
+    def _ready(self) -> None:
+        self._set_ready(True)
+
+    def _stopped(self) -> None:
+        self.state_light.set_state("stopped")
+
     def _set_ready(self, ready: bool) -> None:
-        for widget in (self.ptt, self.mode_box, self.mute_button, self.send, self.edit_button):
+        # 编辑语法 stays enabled: a grammar can always be fixed from the window, even when the
+        # core could not start (or is still loading)
+        for widget in (self.ptt, self.mode_box, self.mute_button, self.send):
             widget.setEnabled(ready)
         if not ready:
             self._talk(False)
@@ -189,11 +202,28 @@ class MainWindow(QMainWindow):
         self.show_error(message)
 
     def _state(self, state: str) -> None:
+        lost = self.state_light.state == "device_lost"
         self.state_light.set_state(state)
         if state in ("muted", "device_lost"):
             self.meter.set_rms(0.0)
+        elif lost:
+            self._microphone_back()
         if state == "capture":
             self.partial.setText("")
+
+    def _level(self, value: float) -> None:
+        self.meter.set_rms(value)
+        if value > 0.0 and self.state_light.state not in ("device_lost", "muted"):
+            self._microphone_back()
+
+    def _microphone_back(self) -> None:
+        """Sound comes in again: a banner saying the microphone was silent or gone is over."""
+        explained = self.errors.explained
+        if explained is not None and explained.topic == "microphone" and self.errors.isVisible():
+            self.errors.hide()
+
+    def _heard(self, text: str) -> None:
+        self.partial.setText(f"听到：{text}" if text else "")
 
     def _turn(self, entry: HistoryEntry) -> None:
         self.history.add(entry)
@@ -203,7 +233,7 @@ class MainWindow(QMainWindow):
         """A timer or alarm went off: shown above and kept in the history (the tray, where
         there is one, also notifies)."""
         if text:
-            self.partial.setText(f"⏰ {text}")
+            self.partial.setText(f"提醒：{text}")  # no emoji: the bundled CJK font has none
             self._turn(HistoryEntry.announcement(text, time.time()))
 
     def _mute(self, on: bool) -> None:
@@ -216,14 +246,18 @@ class MainWindow(QMainWindow):
         from app.gui.editor import GrammarEditor
 
         store = self.bridge.grammar_store()
-        if store is None:
-            return
-        folder = store.path if store.path.is_dir() else store.path.parent
+        if store is not None:
+            folder, lists_dir = (store.path if store.path.is_dir() else store.path.parent,
+                                 store.lists_dir)
+        else:  # no core yet (loading, or it failed): the user's own grammar
+            from intents.store import ensure_user_grammar
+
+            folder, lists_dir = ensure_user_grammar(), None
         from app.config import load_settings
         from app.listener.sources import MicrophoneSource
 
         device = load_settings().device  # "说一句" records from the chosen input device
-        self._editor = GrammarEditor(folder, store.lists_dir, self.bridge.reload_grammar,
+        self._editor = GrammarEditor(folder, lists_dir, self.bridge.reload_grammar,
                                      audio_source=lambda: MicrophoneSource(device))
         self._editor.setWindowTitle("灵音 · 编辑语法")
         self._editor.resize(900, 640)
@@ -247,6 +281,7 @@ class MainWindow(QMainWindow):
         if text and self.bridge.is_ready:
             self.bridge.type_text(text)
             self.command.clear()
+            self._heard(text)  # what the command was, as for a spoken one
 
     def show_error(self, message: str) -> None:
         self.errors.show_explained(explain(message))
@@ -304,35 +339,27 @@ class MainWindow(QMainWindow):
         self._talk(False)
         self._ptt_text()
         self.settings = replace(self.settings, ptt_toggle=toggle)
+        self._remember("the push-to-talk style", ptt_toggle=toggle)
+
+    def _mode_chosen(self, index: int) -> None:
+        """The mode from the box (or the tray, which sets the box): told to the listener and
+        kept in the settings for the next start."""
+        mode = Mode(self.mode_box.itemData(index))  # Qt gives the item's data back as a str
+        if mode is Mode.WAKE and self.bridge.is_ready and not self.bridge.can_spot:
+            self.info.show_notice(NO_WAKE_PHRASES)
+            self.mode_box.setCurrentIndex(0)  # back to push-to-talk (the tray follows)
+            return
+        self.bridge.set_mode(mode)
+        self.settings = replace(self.settings, mode=mode.value)
+        self._remember("the mode", mode=mode.value)
+
+    def _remember(self, what: str, **changes: Any) -> None:
+        """Write ``changes`` over the settings file as it is now."""
         try:
-            save_settings(replace(load_settings(self.settings_file), ptt_toggle=toggle),
+            save_settings(replace(load_settings(self.settings_file), **changes),
                           self.settings_file)
         except OSError as exc:
-            log.warning("cannot save the push-to-talk style (%s)", exc)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and \
-                self._space_for_ptt(watched, event):
-            pressed = event.type() == QEvent.Type.KeyPress
-            if event.isAutoRepeat() or pressed == self._space_down:  # type: ignore[attr-defined]
-                return True
-            self._space_down = pressed
-            self._ptt_input(pressed)
-            return True
-        return super().eventFilter(watched, event)
-
-    def _space_for_ptt(self, watched: QObject, event: QEvent) -> bool:
-        if not isinstance(event, QKeyEvent) or event.key() != Qt.Key.Key_Space:
-            return False
-        if event.type() == QEvent.Type.KeyRelease and self._space_down:
-            return True
-        if event.modifiers() != Qt.KeyboardModifier.NoModifier or not self.ptt.isEnabled():
-            return False
-        if not isinstance(watched, QWidget) or watched.window() is not self:
-            return False
-        typing = (QLineEdit, QComboBox)
-        return not isinstance(watched, typing) and not isinstance(QApplication.focusWidget(),
-                                                                   typing)
+            log.warning("cannot save %s (%s)", what, exc)
 
     # ---- the global hotkey -----------------------------------------------------------------
     def start_hotkey(self, backend: HotkeyBackend | None = None, reason: str = "") -> None:
@@ -414,7 +441,7 @@ class MainWindow(QMainWindow):
             return
         app = QApplication.instance()
         if app is not None:
-            app.removeEventFilter(self)
+            app.removeEventFilter(self.space)
         self.stop_hotkey()
         self.bridge.shutdown()
         super().closeEvent(event)

@@ -18,6 +18,7 @@ from asr.errors import LingyinError
 from asr.kws import DEFAULT_SENSITIVITY, Keyword, KeywordSpotter
 from asr.readings import ReadingError
 from asr.recognizer import Recognizer
+from intents.model import KnownActions
 from intents.speech import LiveUnderstander, ToHanzi, load_to_hanzi
 
 
@@ -39,6 +40,8 @@ class ListenerOptions:
     model_dir: Path | None = None
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     speaker: SpeakerSettings = field(default_factory=SpeakerSettings)
+    # the actions behind the listener, so the grammar is checked against them (None: unchecked)
+    known_actions: KnownActions | None = None
 
 
 @dataclass
@@ -80,11 +83,13 @@ def build_spotter(recognizer: Recognizer, specs: list[str]) -> KeywordSpotter | 
 
 
 def live_understander(recognizer: Recognizer, grammar: Path | None, lists: Path | None,
-                      to_hanzi: ToHanzi) -> LiveUnderstander:
+                      to_hanzi: ToHanzi,
+                      known_actions: KnownActions | None = None) -> LiveUnderstander:
     from intents.store import GrammarStore, ensure_user_grammar
 
     path = grammar if grammar is not None else ensure_user_grammar()
-    live = LiveUnderstander(recognizer, GrammarStore(path, lists), to_hanzi=to_hanzi)
+    store = GrammarStore(path, lists, known_actions=known_actions)
+    live = LiveUnderstander(recognizer, store, to_hanzi=to_hanzi)
     problems = live.refresh()
     if live.store.matcher is not None:  # load the text matcher's tables now, not at the first
         live.store.matcher.match("你好")  # command that needs them (6 MB, a second)
@@ -108,7 +113,8 @@ def build_listener(options: ListenerOptions, on_event: EventSink, *,
     """``voice``: instead of the speaker ``options.speak`` would make (tests)."""
     recognizer = recognizer or Recognizer.load(options.model_dir)
     to_hanzi = to_hanzi or load_to_hanzi()
-    live = live_understander(recognizer, options.grammar, options.lists, to_hanzi)
+    live = live_understander(recognizer, options.grammar, options.lists, to_hanzi,
+                             options.known_actions)
     spotter = build_spotter(recognizer, options.wake)
     if options.machine.mode is Mode.WAKE and spotter is None:
         raise LingyinError("wake mode needs at least one wake phrase (--wake PHRASE)")
