@@ -35,3 +35,20 @@ def test_no_suggestion_when_heard_or_nowhere_near() -> None:
     close = PhraseResult("你好小灵", 0.6, -1.2, -1.31, False)
     assert heard.suggested is None and far.suggested is None
     assert close.suggested == 0.75  # least 0.655 → 0.7, one step of margin
+
+
+def test_the_settings_dialog_offers_the_suggestion(qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.gui.settings import SettingsDialog
+    from app.gui.wake_test import WakeTest
+
+    monkeypatch.setenv("LINGYIN_CONFIG_DIR", str(tmp_path / "config"))
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.wake_edit.setPlainText("你好小灵:0.6")
+    missed = PhraseResult("你好小灵", 0.6, -1.2, -1.31, False)
+    dialog._wake_tested(WakeTest((missed,), 5.0))
+    assert dialog.wake_suggest_button.isVisible()
+    dialog.wake_suggest_button.click()
+    assert dialog.wake_edit.toPlainText() == "你好小灵:0.75"
+    assert not dialog.wake_suggest_button.isVisible()

@@ -109,6 +109,7 @@ class SettingsDialog(SettingsForm):
                                "在重新启动灵音后生效。")
         self.test_button.clicked.connect(self.test_recording)
         self.wake_button.clicked.connect(self.test_wake_word)
+        self.wake_suggest_button.clicked.connect(self.use_suggested_sensitivity)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
@@ -319,6 +320,8 @@ class SettingsDialog(SettingsForm):
     def _wake_tested(self, result: object) -> None:
         self.wake_button.setEnabled(True)
         self.wake_result = result if isinstance(result, WakeTest | Exception) else None
+        suggestion = result.suggestion if isinstance(result, WakeTest) else None
+        self.wake_suggest_button.setVisible(suggestion is not None)
         if isinstance(result, WakeTest):
             self._message(self.wake_test_result, result.describe(),
                           OK_STYLE if result.heard else ERROR_STYLE)
@@ -326,6 +329,15 @@ class SettingsDialog(SettingsForm):
             prefix = "" if isinstance(result, DeviceError) else "测试失败："
             self._message(self.wake_test_result, f"{prefix}{result}",
                           ERROR_STYLE + " font-weight: bold;")
+        self.keep_on_screen()
+
+    def use_suggested_sensitivity(self) -> None:
+        """The wake phrases with the sensitivities the last test found (saved with OK/Apply)."""
+        result = self.wake_result
+        suggestion = result.suggestion if isinstance(result, WakeTest) else None
+        if suggestion:
+            self.wake_edit.setPlainText("\n".join(suggestion))
+        self.wake_suggest_button.hide()
 
     @staticmethod
     def _message(label: QLabel, text: str, style: str) -> None:

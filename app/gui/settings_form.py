@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -140,6 +140,7 @@ class SettingsForm(QDialog):
     def showEvent(self, event: QShowEvent) -> None:
         self.fit_to_screen()
         super().showEvent(event)
+        QTimer.singleShot(0, self.keep_on_screen)  # once the window system has placed it
 
     def fit_to_screen(self) -> None:
         """Never taller (or wider) than the screen the dialog is on, frame included."""
@@ -153,6 +154,22 @@ class SettingsForm(QDialog):
         self.setMaximumSize(width, height)
         if self.height() > height or self.width() > width:
             self.resize(min(self.width(), width), min(self.height(), height))
+        self.keep_on_screen()
+
+    def keep_on_screen(self) -> None:
+        """Move the dialog so its frame (and OK/Cancel/Apply) is wholly on its screen."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room, frame = screen.availableGeometry(), self.frameGeometry()
+        x = max(room.left(), min(frame.left(), room.right() - frame.width() + 1))
+        y = max(room.top(), min(frame.top(), room.bottom() - frame.height() + 1))
+        if (x, y) != (frame.left(), frame.top()):
+            self.move(x, y)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.keep_on_screen()
 
     def _build_listening(self) -> QGroupBox:
         self.device_box = QComboBox()
@@ -165,6 +182,9 @@ class SettingsForm(QDialog):
         self.wake_button = QPushButton("测试唤醒词")
         self.wake_button.setToolTip("在选定的输入设备上听 5 秒：请说一遍唤醒词")
         self.wake_test_result = self._result_label()
+        self.wake_suggest_button = QPushButton("使用建议的灵敏度")
+        self.wake_suggest_button.setToolTip("把唤醒词的灵敏度改成刚才测试能听到的值（保存后生效）")
+        self.wake_suggest_button.hide()
         self.vad_box = QComboBox()
         for value, label in VADS:
             self.vad_box.addItem(label, value)
@@ -184,6 +204,7 @@ class SettingsForm(QDialog):
                                                                          self.wake_button)))
         form.addRow("", self._hint(WAKE_HINT))
         form.addRow("", self.wake_test_result)
+        form.addRow("", self.wake_suggest_button)
         form.addRow("语音检测", self.vad_box)
         form.addRow(VAD_LABEL, self.aggressiveness)
         form.addRow("", self._hint(VAD_HINT, VAD_TIP))

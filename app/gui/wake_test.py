@@ -42,7 +42,8 @@ class PhraseResult:
             return None
         least = -self.score / 2.0  # asr.kws.threshold_for: threshold = -2 × sensitivity
         stepped = math.ceil(round(least / SENSITIVITY_STEP, 6)) * SENSITIVITY_STEP
-        return round(min(1.0, stepped + SENSITIVITY_STEP), 2)
+        suggested = round(min(1.0, stepped + SENSITIVITY_STEP), 2)
+        return suggested if suggested > self.sensitivity else None
 
     @property
     def spec(self) -> str:
