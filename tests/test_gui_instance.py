@@ -273,14 +273,16 @@ def test_a_folder_taken_by_someone_else_is_not_used(
     shared_tmp.mkdir()
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     monkeypatch.setenv("TMPDIR", str(shared_tmp))
-    monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
+    short = Path(tempfile.mkdtemp(prefix="ly"))  # a socket's path must stay short
+    monkeypatch.setenv("LINGYIN_CACHE_DIR", str(short / "cache"))
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
     squatted = shared_tmp / f"lingyin-{os.getuid()}"
     squatted.mkdir()
     squatted.chmod(0o777)  # another user made it first, open to all
     folder = runtime_folder()
-    assert folder != squatted and folder == tmp_path / "cache" / "run"
+    assert folder != squatted and folder == short / "cache" / "run"
     assert folder.stat().st_mode & 0o077 == 0
+    shutil.rmtree(short)
 
 
 SQUATTER = """
@@ -310,3 +312,13 @@ def test_an_answer_from_another_user_is_never_taken(monkeypatch: pytest.MonkeyPa
         proc.kill()
         proc.wait(timeout=5)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_runtime_folder_too_long_for_a_socket_is_passed_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = tmp_path / ("x" * 60)
+    deep.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(deep))
+    monkeypatch.setenv("LINGYIN_CONFIG_DIR", str(tmp_path / "config"))
+    path = socket_path(server_name())
+    assert len(os.fsencode(path)) <= 107 and not path.startswith(str(deep))

@@ -37,6 +37,10 @@ COMMANDS = ("show", "ptt")
 ACK = b"ok\n"
 
 
+# a Unix socket's path holds at most 107 bytes; the socket's own name takes up to ~60
+MAX_FOLDER_BYTES = 107 - 61
+
+
 class NoPrivateFolder(RuntimeError):
     """No folder for the socket is private to this user."""
 
@@ -69,6 +73,9 @@ def runtime_folder() -> Path:
         cache.mkdir(parents=True, exist_ok=True)
     candidates.append(cache / "run")
     for folder in candidates:
+        if len(os.fsencode(folder)) > MAX_FOLDER_BYTES:  # the socket's path would not fit
+            log.warning("not using %s for the app's socket: its path is too long", folder)
+            continue
         if private_folder(folder):
             return folder
         log.warning("not using %s for the app's socket: not a folder only you can enter", folder)
