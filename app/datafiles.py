@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from app.file_problems import PROBLEMS, FileProblem, FileProblems
+from asr.durable import fsync_dir
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,20 +73,6 @@ def atomic_write_bytes(path: Path, data: bytes, temp_prefix: str = "") -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def keep_copy(path: Path, data: bytes) -> Path:

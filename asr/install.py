@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psutil
 
+from asr.durable import fsync_dir
 from asr.errors import InstallError, ModelError
 from asr.manifest import Manifest, sha256_of, verify_dir
 
@@ -73,20 +74,6 @@ def _old(target: Path) -> Path:
     return target.with_name(target.name + ".old")
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make renames in ``folder`` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _place(staging: Path, target: Path) -> None:
     old = _old(target)
     if old.exists():
@@ -94,7 +81,7 @@ def _place(staging: Path, target: Path) -> None:
     if target.exists():
         target.rename(old)
     staging.rename(target)  # a kill before this line: ``recover`` puts ``old`` back
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     if old.exists():
         shutil.rmtree(old)
 
@@ -115,7 +102,7 @@ def recover(target: Path, manifest: Manifest) -> bool:
         old.rename(target)
     except OSError:
         return target.is_dir()  # another process restored it, or installed a new one
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     log.warning("%s: restored the model an interrupted install had moved aside", target)
     return True
 

@@ -199,6 +199,8 @@ def _response_class(deadline: _Deadline) -> type[http.client.HTTPResponse]:
 
 
 class _HTTPConnection(http.client.HTTPConnection):
+    """Connects within what is left of the deadline; its responses read within it too."""
+
     def __init__(self, host: str, *, deadline: _Deadline, **kwargs: Any) -> None:
         super().__init__(host, **kwargs)
         self.deadline = deadline
@@ -209,15 +211,8 @@ class _HTTPConnection(http.client.HTTPConnection):
         super().connect()
 
 
-class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, *, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(host, **kwargs)
-        self.deadline = deadline
-        self.response_class = _response_class(deadline)
-
-    def connect(self) -> None:
-        self.timeout = self.deadline.left()
-        super().connect()
+class _HTTPSConnection(_HTTPConnection, http.client.HTTPSConnection):
+    """The same over TLS (HTTPSConnection's connect wraps the socket after ours opens it)."""
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
