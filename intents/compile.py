@@ -14,13 +14,14 @@ cache directory, keyed by what the graph is made from (see ``graph_key``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from asr import settings
-from asr.graph import ANY, EPS, TokenGraph
+from asr.graph import ANY, EPS, GraphBuilder, TokenGraph
 from asr.labels import DigitLabel, IntentLabel, Label, SlotBegin, SlotEnd, SlotValue, TextLabel
 from asr.readings import ReadingError, phrase_units
 from intents.grammar import expand_rules
@@ -54,7 +55,7 @@ class GraphCompiler:
         self.ids = dict(ids)
         self.vocabulary = frozenset(ids)
         self.costs = costs
-        self.graph = TokenGraph()
+        self.graph = GraphBuilder()
         # (state, token) → child: words leaving one state share their prefixes
         self._trie: dict[tuple[int, int], int] = {}
         self._ends: dict[tuple[int, Label | None], int] = {}
@@ -74,7 +75,7 @@ class GraphCompiler:
         self._trie.clear()
         self._ends.clear()
         self._unit_cache.clear()
-        return self.graph
+        return self.graph.freeze()
 
     def _fillers(self, state: int) -> int:
         """Optional skip words (any number) after ``state``; returns the state after them."""
@@ -222,17 +223,18 @@ def compile_grammar(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Cos
 
 # Bump when the compiler, asr/readings.py or the graph's arcs and labels change what a compiled
 # graph holds (the source of those modules is part of the key too, when it can be read).
-GRAPH_CACHE_VERSION = 2  # 2: NumPy arrays and JSON labels (no pickle)
+GRAPH_CACHE_VERSION = 3  # 3: one memory-mapped file; the key from the grammar's meaning
 GRAPH_CACHE_KEEP = 8  # compiled graphs kept in the cache folder, most recently used first
 _GRAPH_CODE = ("intents/compile.py", "intents/graph_cache.py", "asr/graph.py", "asr/labels.py",
                "asr/readings.py")
 
 
 def graph_key(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()) -> str:
-    """What a compiled graph is made from, hashed: the grammar as loaded (intents, sentences,
-    rules, slots with every list item: the grammar and list files' content as parsed, so an edit
-    saved while the grammar loads cannot pair one version's graph with another's key), the token
-    table, the costs, pypinyin's version and the compiler's code."""
+    """What a compiled graph is made from, hashed: what the grammar means to the compiler (each
+    intent's sentences with the rules expanded and every slot's definition with every list item
+    — not file names, line numbers, comments, replies or tests, so moving a file or adding a
+    comment does not compile again), the token table, the costs, pypinyin's version and the
+    compiler's code."""
     from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.sha256(f"lingyin-graph-v{GRAPH_CACHE_VERSION}\n{costs!r}\n".encode())
@@ -243,10 +245,55 @@ def graph_key(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Costs()) 
         with contextlib.suppress(OSError):
             digest.update((settings.source_root() / relative).read_bytes())
     digest.update(repr(sorted(ids.items())).encode())
-    content = (grammar.language, grammar.skip_words, grammar.intents, sorted(grammar.rules.items()),
-               sorted(grammar.slots.items()))
-    digest.update(repr(content).encode())
+    digest.update(repr(_meaning(grammar)).encode())
     return digest.hexdigest()
+
+
+_PLACE_FIELDS = ("loc", "source")  # where something was written, not what it says
+
+
+def _meaning(grammar: Grammar) -> tuple[object, ...]:
+    """The grammar as the compiler reads it, without places: slot definitions once each, by
+    the number of their first use."""
+    definitions: dict[int, tuple[int, object]] = {}
+
+    def slot(ref: SlotRef, intent: Intent) -> object:
+        definition = grammar.slot(intent, ref.name)
+        if definition is None:
+            return ("slot", ref.key, None)
+        number, _ = definitions.setdefault(
+            id(definition), (len(definitions), _plain(definition.slot)))
+        return ("slot", ref.key, number)
+
+    def node(item: Node, intent: Intent) -> object:
+        match item:
+            case Literal():
+                return item.text
+            case Sequence():
+                return ("seq", *(node(i, intent) for i in item.items))
+            case Alternative():
+                return ("alt", *(node(o, intent) for o in item.options))
+            case Optional():
+                return ("opt", node(item.item, intent))
+            case SlotRef():
+                return slot(item, intent)
+        raise TypeError(f"unexpected template node {item!r}")
+
+    intents = tuple((intent.key, tuple(node(expand_rules(t.node, grammar.rules), intent)
+                                       for t in intent.sentences))
+                    for intent in grammar.intents)
+    return (grammar.language, grammar.skip_words, intents,
+            tuple(value for _, value in sorted(definitions.values(), key=lambda d: d[0])))
+
+
+def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *(_plain(getattr(value, f.name))
+                                        for f in dataclasses.fields(value)
+                                        if f.name not in _PLACE_FIELDS))
+    if isinstance(value, tuple | list):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 def graph_cache_dir() -> Path:

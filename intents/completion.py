@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from asr.graph import ANY, EPS, TokenGraph
+import numpy as np
+import numpy.typing as npt
+
+from asr.graph import EPS, LatticeMemo, TokenGraph, arc_ranges
 from asr.labels import Label, SlotBegin, SlotEnd
 
 
@@ -23,41 +26,46 @@ class Completion(StrEnum):
     NOT_COMMAND = "not_command"  # rejected: not a command of the grammar
 
 
-def slot_states(graph: TokenGraph) -> frozenset[int]:
-    """Every state between a slot's begin and end labels (computed once per graph)."""
-    cached = getattr(graph, "_slot_states", None)
-    if isinstance(cached, frozenset):
-        return cached
-    inside: set[int] = set()
-    for arcs in graph.arcs:
-        for token, target, _, label in arcs:
-            if token == EPS and isinstance(label, SlotBegin) and target not in inside:
-                stack = [target]
-                inside.add(target)
-                while stack:
-                    for _, nxt, _, lab in graph.arcs[stack.pop()]:
-                        if isinstance(lab, SlotEnd) or nxt in inside:
-                            continue
-                        inside.add(nxt)
-                        stack.append(nxt)
-    result = frozenset(inside)
-    setattr(graph, "_slot_states", result)  # noqa: B010 - a cache beside the graph, not a field
-    return result
+_SLOT_STATES: dict[int, tuple[TokenGraph, npt.NDArray[np.bool_]]] = {}
+
+
+def slot_states(graph: TokenGraph) -> npt.NDArray[np.bool_]:
+    """Per state: is it between a slot's begin and end labels (computed once per graph)."""
+    cached = _SLOT_STATES.get(id(graph))
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    kinds = np.array([isinstance(label, SlotBegin) for label in graph.label_table] + [False])
+    ends = np.array([isinstance(label, SlotEnd) for label in graph.label_table] + [False])
+    begins = (graph.tokens == EPS) & kinds[graph.labels]  # index -1 (no label) is False
+    inside = np.zeros(graph.num_states, dtype=bool)
+    frontier = np.unique(graph.targets[begins]).astype(np.int64)
+    inside[frontier] = True
+    while frontier.size:
+        arcs, _ = arc_ranges(graph.offsets[frontier], graph.offsets[frontier + 1])
+        arcs = arcs[~ends[graph.labels[arcs]]]
+        found = np.unique(graph.targets[arcs])
+        frontier = found[~inside[found]].astype(np.int64)
+        inside[frontier] = True
+    _SLOT_STATES.clear()  # one graph at a time: a reload frees the old one
+    _SLOT_STATES[id(graph)] = (graph, inside)
+    return inside
 
 
 def completion(graph: TokenGraph, tokens: Sequence[int],
                similar: dict[int, tuple[int, ...]] | None = None,
-               similar_cost: float = -2.0) -> Completion:
-    """The verdict for the best path that takes ``tokens`` (as ``TokenGraph.align`` finds it)."""
-    frontier = graph.frontier(tokens, similar, similar_cost)
-    ends = [v for s, v in frontier.items() if s in graph.finals]
-    if not ends:
+               similar_cost: float = -2.0, memo: LatticeMemo | None = None) -> Completion:
+    """The verdict for the best path that takes ``tokens`` (as ``TokenGraph.align`` finds it;
+    ``memo``: the utterance's, whose walk of these tokens is then reused)."""
+    lattice = graph.lattice(tokens, similar, similar_cost, memo)
+    best = lattice.best_final() if lattice is not None else None
+    if lattice is None or best is None:
         return Completion.INCOMPLETE
-    _, best = max(ends, key=lambda v: v[0])
+    labels = tuple(lattice.labels(best))
     inside = slot_states(graph)
-    for state, (_, labels) in frontier.items():
-        if state in inside and _is_prefix(labels, best) and any(
-                token >= 0 or token == ANY for token, _, _, _ in graph.arcs[state]):
+    states = lattice.states
+    open_ = states[inside[states] & (graph.eps_end[states] < graph.offsets[states + 1])]
+    for state in open_.tolist():
+        if _is_prefix(tuple(lattice.labels(state)), labels):
             return Completion.MAY_CONTINUE
     return Completion.DONE
 

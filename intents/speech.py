@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from asr.audio import SAMPLE_RATE, Samples
-from asr.graph import GraphContext, TokenGraph, tone_neighbours
+from asr.graph import GraphContext, LatticeMemo, TokenGraph, tone_neighbours
 from asr.hotwords import HotwordContext, phrase_tokens
 from asr.labels import (
     DigitLabel,
@@ -123,9 +123,13 @@ class UnderstandingStream:
     def __init__(self, owner: SpeechUnderstander, stream: Stream, both: PairedSearch) -> None:
         self.owner, self.stream, self.both = owner, stream, both
         self._heard_text: tuple[str, str] | None = None  # (free pinyin, its Hanzi)
+        self.memo = LatticeMemo()  # the grammar path's alignment, walked as it grows
 
     def accept(self, samples: Samples) -> None:
         self.stream.accept(samples)
+        path = self.both.constrained.best()
+        if path is not None and path.tokens:  # align as we go: the decision only adds the end
+            self.owner.graph.lattice(path.tokens, self.owner.similar, TONE_COST, self.memo)
 
     def partial(self) -> Result:
         return self.stream.partial()
@@ -168,7 +172,8 @@ class UnderstandingStream:
         return "" if ratio >= needed else "low_score"
 
     def _from_path(self, path: Decoded, free: Result, ratio: float) -> Understanding | None:
-        aligned = self.owner.graph.align(path.tokens, self.owner.similar, TONE_COST)
+        aligned = self.owner.graph.align(path.tokens, self.owner.similar, TONE_COST,
+                                         self.memo)
         if aligned is None:
             return None
         labels, _ = aligned

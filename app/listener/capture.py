@@ -106,7 +106,7 @@ def grammar_judge(stream: UnderstandingStream, result: Understanding) -> Complet
         best = constrained.best(final=True) if result.source == "graph" else None
         if best is None:
             return Completion.MAY_CONTINUE
-        verdict = completion(owner.graph, best.tokens, owner.similar, TONE_COST)
+        verdict = completion(owner.graph, best.tokens, owner.similar, TONE_COST, stream.memo)
         heard = len(stream.stream.finish().tokens)
         if verdict is Completion.DONE and len(best.tokens) > heard + 1:
             # the grammar path claims more than was heard (a last digit still to come, made up
