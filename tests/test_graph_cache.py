@@ -193,3 +193,22 @@ def test_a_compiler_and_its_graph_are_freed_after_a_reload(recognizer: Recognize
     del compiler
     gc.collect()
     assert gone() is None and graph() is None
+
+
+def test_the_key_is_what_the_grammar_means_not_where_it_is_written(
+        recognizer: Recognizer, grammar_path: Path, tmp_path: Path) -> None:
+    """A comment, a moved file or another reply keeps the key (nothing to compile); a changed
+    sentence or list item changes it."""
+    ids = recognizer.model.tokens.ids()
+    key = graph_key(load_grammar(grammar_path), ids)
+    moved = tmp_path / "elsewhere" / "mine.yaml"
+    moved.parent.mkdir()
+    (moved.parent / "lists").mkdir()
+    (moved.parent / "lists" / "songs.txt").write_text(
+        "# my songs\n海阔天空\n\n我的滑板鞋\n", encoding="utf-8")
+    text = "# my grammar\n\n" + GRAMMAR.replace("    intent: play\n",
+                                                 "    intent: play\n    replies: [好的]\n")
+    moved.write_text(text, encoding="utf-8")
+    assert graph_key(load_grammar(moved), ids) == key
+    moved.write_text(text.replace("来一首", "放一首"), encoding="utf-8")
+    assert graph_key(load_grammar(moved), ids) != key
