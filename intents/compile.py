@@ -261,9 +261,9 @@ def _meaning(grammar: Grammar) -> tuple[object, ...]:
         definition = grammar.slot(intent, ref.name)
         if definition is None:
             return ("slot", ref.key, None)
-        number, _ = definitions.setdefault(
-            id(definition), (len(definitions), _plain(definition.slot)))
-        return ("slot", ref.key, number)
+        if id(definition) not in definitions:
+            definitions[id(definition)] = (len(definitions), _plain(definition.slot))
+        return ("slot", ref.key, definitions[id(definition)][0])
 
     def node(item: Node, intent: Intent) -> object:
         match item:

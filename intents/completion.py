@@ -9,6 +9,7 @@ begins a longer one (张三 → 张三丰), free text. Literal words that may fo
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -26,14 +27,16 @@ class Completion(StrEnum):
     NOT_COMMAND = "not_command"  # rejected: not a command of the grammar
 
 
-_SLOT_STATES: dict[int, tuple[TokenGraph, npt.NDArray[np.bool_]]] = {}
+# per graph, for as long as the graph lives (a reload's old graph is not kept alive by it)
+_SLOT_STATES: weakref.WeakKeyDictionary[TokenGraph, npt.NDArray[np.bool_]] = \
+    weakref.WeakKeyDictionary()
 
 
 def slot_states(graph: TokenGraph) -> npt.NDArray[np.bool_]:
     """Per state: is it between a slot's begin and end labels (computed once per graph)."""
-    cached = _SLOT_STATES.get(id(graph))
-    if cached is not None and cached[0] is graph:
-        return cached[1]
+    cached = _SLOT_STATES.get(graph)
+    if cached is not None:
+        return cached
     kinds = np.array([isinstance(label, SlotBegin) for label in graph.label_table] + [False])
     ends = np.array([isinstance(label, SlotEnd) for label in graph.label_table] + [False])
     begins = (graph.tokens == EPS) & kinds[graph.labels]  # index -1 (no label) is False
@@ -46,8 +49,7 @@ def slot_states(graph: TokenGraph) -> npt.NDArray[np.bool_]:
         found = np.unique(graph.targets[arcs])
         frontier = found[~inside[found]].astype(np.int64)
         inside[frontier] = True
-    _SLOT_STATES.clear()  # one graph at a time: a reload frees the old one
-    _SLOT_STATES[id(graph)] = (graph, inside)
+    _SLOT_STATES[graph] = inside
     return inside
 
 
