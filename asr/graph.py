@@ -127,6 +127,16 @@ class TokenGraph:
         self.is_final = np.zeros(self.num_states, dtype=bool)
         self.is_final[finals] = True
         self._start: Lattice | None = None
+        self._contexts: dict[tuple[object, ...], GraphContext] = {}
+
+    def context(self, similar: Similar | None = None, similar_cost: float = -2.0) -> GraphContext:
+        """The search context over this graph, one per (similar, cost): every stream of every
+        understander that loaded this graph shares what the search worked out."""
+        key = (similar_cost, *sorted((similar or {}).items()))
+        found = self._contexts.get(key)
+        if found is None:
+            found = self._contexts[key] = GraphContext(self, similar, similar_cost)
+        return found
 
     @property
     def num_states(self) -> int:
@@ -441,7 +451,8 @@ class GraphContext:
         tokens = self.graph.tokens[arcs]
         result: TokenIds | None = None
         if not (tokens == ANY).any():
-            heard = np.unique(tokens[tokens >= 0])
+            heard = np.zeros(self._stand_in.shape[0], dtype=bool)
+            heard[tokens[tokens >= 0]] = True  # a mask, not a sort: the start state has ~100k arcs
             allowed = np.asarray(self._stand_in[heard].any(axis=0), dtype=bool)
             allowed[heard] = True
             result = np.flatnonzero(allowed).astype(np.int64)

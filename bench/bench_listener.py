@@ -66,6 +66,7 @@ from bench.listener_common import (
     DevSet,
     Run,
     assemble,
+    default_dev_set,
     definition,
     dev_set,
     espeak,
@@ -632,6 +633,12 @@ def main() -> None:
     parser.add_argument("--warmup-minutes", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--default-grammar", action="store_true",
+                        help="the default grammar (resources/grammar/zh-CN) with the dev song "
+                             "titles instead of the test grammar; bare phone numbers are then "
+                             "not commands")
+    parser.add_argument("--list-items", type=int, default=0, metavar="N",
+                        help="with --default-grammar: N generated contacts and N songs more")
     args = parser.parse_args()
     parts = args.parts.split(",")
     unknown = set(parts) - {"latency", "wake", "soak"}
@@ -641,9 +648,15 @@ def main() -> None:
     to_hanzi = load_to_hanzi()
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        dev = dev_set(Path(tmp))
-        print(f"dev commands: {len(dev.commands)} of {len(dev.clips)} clips; grammar "
-              f"{dev.grammar_path} + {len(song_titles(dev.clips))} song titles")
+        if args.default_grammar:
+            dev = default_dev_set(Path(tmp), args.list_items)
+            print(f"dev commands: {len(dev.commands)} of {len(dev.clips)} clips; the default "
+                  f"grammar + {len(song_titles(dev.clips))} dev song titles + {args.list_items} "
+                  "generated contacts and songs")
+        else:
+            dev = dev_set(Path(tmp))
+            print(f"dev commands: {len(dev.commands)} of {len(dev.clips)} clips; grammar "
+                  f"{dev.grammar_path} + {len(song_titles(dev.clips))} song titles")
         if "latency" in parts:
             figures["latency"] = latency_part(dev, recognizer, to_hanzi, args)
         if "wake" in parts:

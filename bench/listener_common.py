@@ -219,3 +219,47 @@ def fast_latency(run: Run, event_wall: float, t_true: float) -> tuple[float, flo
             return start + (event_wall - wall) - t_true, (start - end) + (event_wall - wall)
         free_at = start + (following - wall)
     raise ValueError("the event came after the last chunk")
+
+
+# the test grammar's intents as the default grammar names them; its bare phone numbers are not
+# commands there (the default grammar wants 打给/拨打 before a number)
+DEFAULT_INTENTS = {"climate.set_temperature": "home.set_temperature",
+                   "climate.warmer": "home.temperature_up",
+                   "climate.cooler": "home.temperature_down",
+                   "music.play": "media.play_song"}
+
+
+def default_dev_set(folder: Path, items: int) -> DevSet:
+    """The dev clips against a copy of the default grammar (resources/grammar/zh-CN) whose
+    songs list also holds the dev song titles, and — with ``items`` — that many generated
+    contacts and song titles more (bench/bench_compile.py's generator)."""
+    import shutil
+
+    from asr import settings
+    from bench.bench_compile import generated
+    from bench.bench_understand import song_titles
+    from intents.grammar import load_grammar
+
+    clips = dev_clips()
+    grammar_dir = folder / "grammar"
+    shutil.copytree(settings.resource_path("grammar/zh-CN"), grammar_dir)
+    lists = grammar_dir / "lists"
+    extra = {"songs": song_titles(clips) + (generated("songs", items, 1) if items else []),
+             "contacts": generated("contacts", items, 0) if items else []}
+    for name, values in extra.items():
+        path = lists / f"{name}.txt"
+        path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n"
+                        + "".join(f"{v}\n" for v in values), encoding="utf-8")
+    grammar = load_grammar(grammar_dir, lists)
+    temperature = grammar.slots["temperature"].slot
+    assert isinstance(temperature, RangeSlot)
+    numbers = {text: int(value) for text, value in temperature.forms() if float(value).is_integer()}
+    start = news_start(clips)
+    truths = {}
+    for index, clip in enumerate(clips):
+        truth = expected(clip, numbers, start, index)
+        if truth.kind == "command":
+            intent = DEFAULT_INTENTS.get(truth.intent)
+            truth = Expected("command", intent, truth.slots) if intent else Expected("names")
+        truths[clip.utt] = truth
+    return DevSet(clips, truths, grammar, grammar_dir, lists)

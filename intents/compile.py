@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,13 +308,21 @@ def load_or_compile(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Cos
     folder that cannot be written only costs the compile time."""
     folder = cache if cache is not None else graph_cache_dir()
     key = graph_key(grammar, ids, costs)
-    path = folder / f"{key[:32]}.graph"
-    graph = read_graph(path, key)
+    graph = _LOADED.get(key)  # a reload of the same grammar (an edited comment or reply)
     if graph is not None:
         return graph
-    graph = compile_grammar(grammar, ids, costs)
-    _write_graph(path, key, graph)
+    path = folder / f"{key[:32]}.graph"
+    graph = read_graph(path, key)
+    if graph is None:
+        graph = compile_grammar(grammar, ids, costs)
+        _write_graph(path, key, graph)
+    _LOADED[key] = graph
     return graph
+
+
+# graphs in use, by key: understanders of the same grammar share one graph and what the search
+# learnt about it; a graph nobody uses any more is freed (weak references)
+_LOADED: weakref.WeakValueDictionary[str, TokenGraph] = weakref.WeakValueDictionary()
 
 
 def _write_graph(path: Path, key: str, graph: TokenGraph) -> None:

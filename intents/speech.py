@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from asr.audio import SAMPLE_RATE, Samples
-from asr.graph import GraphContext, LatticeMemo, TokenGraph, tone_neighbours
+from asr.graph import LatticeMemo, TokenGraph, tone_neighbours
 from asr.hotwords import HotwordContext, phrase_tokens
 from asr.labels import (
     DigitLabel,
@@ -102,7 +102,7 @@ class SpeechUnderstander:
         ids = recognizer.model.tokens.ids()
         self.graph: TokenGraph = load_or_compile(grammar, ids)
         self.similar = tone_neighbours(recognizer.model.tokens.symbols)
-        self.context = GraphContext(self.graph, self.similar, TONE_COST)
+        self.context = self.graph.context(self.similar, TONE_COST)
         self.bias = HotwordContext(phrase_tokens(grammar_phrases(grammar), ids))
         self.to_hanzi = to_hanzi
         self.matcher = matcher if matcher is not None else _default_matcher(grammar)

@@ -39,9 +39,17 @@ def grammar_path(tmp_path: Path) -> Path:
     return path
 
 
+class _Unshared(dict):  # type: ignore[type-arg]
+    """No graph is shared between understanders: each one goes to the cache folder."""
+
+    def get(self, key: object, default: object = None) -> None:  # type: ignore[override]
+        return None
+
+
 @pytest.fixture()
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("intents.compile._LOADED", _Unshared())
     return tmp_path / "cache" / "graphs"
 
 
@@ -212,3 +220,23 @@ def test_the_key_is_what_the_grammar_means_not_where_it_is_written(
     assert graph_key(load_grammar(moved), ids) == key
     moved.write_text(text.replace("来一首", "放一首"), encoding="utf-8")
     assert graph_key(load_grammar(moved), ids) != key
+
+
+def test_understanders_of_one_grammar_share_its_graph_until_both_are_gone(
+        recognizer: Recognizer, to_hanzi: ToHanzi, grammar_path: Path, tmp_path: Path,
+        clip, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A reload of an unchanged grammar (a comment edited) reuses the graph in memory; once no
+    understander uses a graph it is freed, memory-mapped file and all."""
+    import gc
+    import weakref
+
+    monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
+    first = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    second = SpeechUnderstander(recognizer, load_grammar(grammar_path), to_hanzi=to_hanzi)
+    assert second.graph is first.graph and second.context is first.context
+    samples = load_audio(clip("W0001"))
+    assert first.understand(samples) == second.understand(samples)
+    graph = weakref.ref(first.graph)
+    del first, second
+    gc.collect()
+    assert graph() is None
