@@ -175,16 +175,22 @@ class TokenGraph:
         return int(np.searchsorted(self.offsets, arc, side="right")) - 1
 
     def closure(self, states: npt.NDArray[np.integer]) -> Ints:
-        """The sorted set of states reachable from ``states`` by epsilon arcs (them included)."""
-        seen = np.unique(np.asarray(states, dtype=np.int64))
-        frontier = seen
+        """The sorted set of states reachable from ``states`` by epsilon arcs (them included).
+        Visited states are marked in a per-call mask, so each level costs what it finds."""
+        found = np.unique(np.asarray(states, dtype=np.int64))
+        seen = np.zeros(self.num_states, dtype=bool)
+        seen[found] = True
+        parts, frontier = [found], found
         while frontier.size:
             arcs, _ = self.epsilons(frontier)
-            found = np.unique(self.targets[arcs]).astype(np.int64)
-            frontier = found[~_contains(seen, found)]
-            if frontier.size:
-                seen = np.union1d(seen, frontier)
-        return seen
+            targets = self.targets[arcs]
+            targets = targets[~seen[targets]]
+            if not targets.size:
+                break
+            frontier = np.unique(targets).astype(np.int64)
+            seen[frontier] = True
+            parts.append(frontier)
+        return np.sort(np.concatenate(parts)) if len(parts) > 1 else found
 
     def align(self, tokens: Sequence[int], similar: Similar | None = None,
               similar_cost: float = -2.0, memo: LatticeMemo | None = None
@@ -284,13 +290,6 @@ class TokenGraph:
 
 def _is_word(label: Label) -> bool:
     return not isinstance(label, TextLabel) or any(char.isalnum() for char in label.text)
-
-
-def _contains(sorted_set: Ints, values: Ints) -> npt.NDArray[np.bool_]:
-    if not sorted_set.size:
-        return np.zeros(len(values), dtype=bool)
-    where = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return np.asarray(sorted_set[where] == values)
 
 
 def similar_matrix(similar: Similar, bound: int) -> npt.NDArray[np.bool_]:

@@ -180,7 +180,9 @@ def _mapped(path: Path, table: dict[str, Any], labels: tuple[Label, ...]) -> Tok
         kind, count, offset = table[name]
         if kind != dtype or not isinstance(count, int) or count < 0:
             raise ValueError(f"array {name}: {kind} {count}")
-        arrays[name] = (np.memmap(path, dtype=dtype, mode="r", offset=int(offset), shape=(count,))
+        # a plain ndarray view of the mapping: numpy.memmap's own indexing is Python code
+        arrays[name] = (np.memmap(path, dtype=dtype, mode="r", offset=int(offset),
+                                  shape=(count,)).view(np.ndarray)
                         if count else np.zeros(0, dtype=dtype))
     _check(arrays, len(labels))
     return TokenGraph(**arrays, label_table=labels)
