@@ -152,6 +152,11 @@ def latency_part(dev: DevSet, recognizer: Recognizer, to_hanzi: ToHanzi,
     modes: dict[str, float | None] = dict(MODES)
     if args.what_if is not None:
         modes[what_if_name(args.what_if)] = None
+    # the app keeps one understander across utterances; each run below assembles its own
+    # listener, and holding one here lets them share the grammar's graph and what the search
+    # learnt about it, as in the app (the graph is shared by key, intents/compile.py)
+    held = SpeechUnderstander(recognizer, dev.grammar, to_hanzi=to_hanzi)
+    print(f"   grammar graph: {held.graph.num_states} states, {held.graph.num_arcs} arcs")
     began = time.perf_counter()
     for index, clip in enumerate(commands):
         clean = load_audio(clip.path)
