@@ -258,7 +258,7 @@ def main() -> None:
     counts = {k: sum(1 for c in chosen if truths[c.utt].kind == k)
               for k in ("command", "news", "names")}
     graph = understander.graph
-    print(f"grammar {GRAMMAR} ({len(song_titles(clips))} songs), graph {len(graph.arcs)} "
+    print(f"grammar {GRAMMAR} ({len(song_titles(clips))} songs), graph {graph.num_states} "
           f"states, {graph.num_arcs} arcs; clips {counts}")
     figures = {}
     for name in args.conditions.split(","):
