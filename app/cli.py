@@ -23,18 +23,30 @@ COMMANDS = ("models", "transcribe", "itn", "parse", "check_grammar", "spot", "un
             "listen", "devices", "contacts", "run", "timers", "ptt")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser, or with ``only`` (a name in COMMANDS) that command's alone: the
+    other commands' modules, and what they import, are then not imported at all."""
     parser = argparse.ArgumentParser(
         prog="lingyin", description="Lingyin (灵音): offline Mandarin voice commands."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"app.commands.{name}").register(sub)
+        if only is None or name == only:
+            importlib.import_module(f"app.commands.{name}").register(sub)
     return parser
 
 
+def command_of(argv: Sequence[str]) -> str | None:
+    """The module (in COMMANDS) of the command ``argv`` begins with; None when it begins with
+    anything else (an option such as --help, a mistyped command: every parser is needed)."""
+    first = argv[0] if argv else ""
+    module = first.replace("-", "_")
+    return module if module in COMMANDS and first == module.replace("_", "-") else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(command_of(argv)).parse_args(argv) if argv else argparse.Namespace()
     if not getattr(args, "command", None):
         from app.commands import gui
 

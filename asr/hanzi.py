@@ -13,11 +13,12 @@ model state (the last two words). Spelled letters pass through and reset the con
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from asr.hanzi_data import MAX_WORD_SYLLABLES, HanziTables, load_tables
+from asr.hanzi_data import MAX_WORD_SYLLABLES, HanziTables, lexicon_path, load_tables
 from asr.hanzi_lm import UnigramWords, WordLM, load_kenlm
 from asr.pinyin_syllables import Syllable, Unit, decode_reading, group_units, neighbours
 
@@ -284,6 +285,42 @@ class HanziConverter:
                 target[state] = _Path(score, state, (*path.text, edge.word))
 
 
+class LazyConverter:
+    """A converter's ``convert`` that loads the converter at its first call (the language model
+    and the mapped lexicon: ~20 MB and the pages a search touches), once, whichever thread asks
+    first; a start that never converts free speech never loads it."""
+
+    def __init__(self, load: Callable[[], HanziConverter] | None = None) -> None:
+        self._load = load if load is not None else HanziConverter.load
+        self._lock = threading.Lock()
+        self._converter: HanziConverter | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._converter is not None
+
+    def converter(self) -> HanziConverter:
+        converter = self._converter
+        if converter is None:
+            with self._lock:
+                if self._converter is None:
+                    self._converter = self._load()
+                converter = self._converter
+        return converter
+
+    def __call__(self, pinyin_tokens: str) -> str:
+        return self.converter().convert(pinyin_tokens)
+
+
+def lazy_to_hanzi() -> Callable[[str], str]:
+    """The pinyin→Hanzi ``convert`` to give an understander: loaded at its first use when its
+    lexicon is built; when it is not (the first run), built and loaded now, announced on stderr,
+    so that no command waits half a minute for it."""
+    if lexicon_path().is_file():
+        return LazyConverter()
+    return HanziConverter.load().convert
+
+
 def character_error_rate(reference: str, hypothesis: str) -> tuple[int, int]:
     """(edit distance, reference length) over characters."""
     previous = list(range(len(hypothesis) + 1))
@@ -297,4 +334,5 @@ def character_error_rate(reference: str, hypothesis: str) -> tuple[int, int]:
     return previous[-1], len(reference)
 
 
-__all__ = ["HanziConverter", "Penalties", "character_error_rate"]
+__all__ = ["HanziConverter", "LazyConverter", "Penalties", "character_error_rate",
+           "lazy_to_hanzi"]

@@ -83,14 +83,17 @@ class HotwordContext:
 
 
 def phrase_tokens(phrases: Iterable[str], ids: dict[str, int]) -> list[list[int]]:
-    """The usual reading of each phrase as token ids (phrases the model cannot say are left out)."""
+    """The usual reading of each phrase as token ids (phrases the model cannot say are left out).
+    pypinyin's part of the readings comes from the readings cache (asr/readings_cache.py)."""
     from asr.readings import ReadingError, phrase_units  # once per call, not per phrase
+    from asr.readings_cache import readings_for
 
     vocabulary = frozenset(ids)
+    texts = list(phrases)
     out = []
-    for phrase in phrases:
+    for phrase, readings in zip(texts, readings_for(texts), strict=True):
         try:
-            units = phrase_units(phrase, vocabulary)
+            units = phrase_units(phrase, vocabulary, readings=readings)
         except ReadingError:
             continue
         out.append([ids[t] for unit in units for t in unit.options[0]])

@@ -32,6 +32,7 @@ from asr.audio import SAMPLE_RATE, AudioChunk, Samples
 from asr.encoder_feed import EncoderFeed
 from asr.model import FloatArray, TransducerModel
 from asr.readings import phrase_units
+from asr.readings_cache import readings_for
 from asr.search import GreedySearch
 from asr.tokens import BLANK
 
@@ -82,7 +83,7 @@ class Keyword:
                   sensitivity: float = DEFAULT_SENSITIVITY) -> Keyword:
         ids = model.tokens.ids()
         positions: list[tuple[int, ...]] = []
-        units = phrase_units(phrase, frozenset(ids))
+        units = phrase_units(phrase, frozenset(ids), readings=readings_for([phrase])[0])
         for unit in units:
             shape = len(unit.options[0])
             same = [option for option in unit.options if len(option) == shape]

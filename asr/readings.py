@@ -74,8 +74,9 @@ def _heteronyms(char: str) -> tuple[Option, ...]:
 
 
 @functools.lru_cache(maxsize=16384)
-def _char_options(char: str, initial: str, final: str, neutral: bool) -> tuple[Option, ...]:
-    options = [_split(initial, final), *_heteronyms(char)]
+def _char_options(char: str, initial: str, final: str, neutral: bool,
+                  heteronyms: tuple[Option, ...]) -> tuple[Option, ...]:
+    options = [_split(initial, final), *heteronyms]
     if char in _SANDHI:
         options.extend(_split(initial, final[:0] + s[1:]) for s in _SANDHI[char])
     if neutral:
@@ -126,6 +127,29 @@ def _contextual(hanzi: str) -> list[tuple[str, str]]:
     return out
 
 
+def han_characters(text: str) -> str:
+    """The characters of ``text`` that have pinyin readings here (CJK unified ideographs)."""
+    return "".join(c for c in text if "\u4e00" <= c <= "\u9fff")
+
+
+@dataclass(frozen=True)
+class TextReadings:
+    """What pypinyin says of the Han characters of one text (``han_characters``), in order:
+    each one's reading in context as (initial, final), and every reading it has. This is all
+    ``phrase_units`` needs from pypinyin, so it can be cached as data (asr/readings_cache.py)."""
+
+    contextual: tuple[tuple[str, str], ...]
+    heteronyms: tuple[tuple[Option, ...], ...]
+
+
+def pinyin_readings(text: str) -> TextReadings:
+    """The readings of ``text`` from pypinyin (imported here: a third of a second, ~55 MB)."""
+    hanzi = han_characters(text)
+    if not hanzi:
+        return TextReadings((), ())
+    return TextReadings(tuple(_contextual(hanzi)), tuple(_heteronyms(c) for c in hanzi))
+
+
 # How Mandarin speakers name spelled Latin letters, as the model's tokens: the letter token
 # itself comes first; these readings are the alternatives (first tone; tones are tolerated).
 LETTER_NAMES: dict[str, tuple[str, ...]] = {
@@ -152,15 +176,17 @@ def _latin_units(run: str) -> list[Unit]:
 
 
 def phrase_units(text: str, vocabulary: set[str] | frozenset[str],
-                 neutral: bool = True, words: bool = False) -> list[Unit]:
+                 neutral: bool = True, words: bool = False,
+                 readings: TextReadings | None = None) -> list[Unit]:
     """Units of ``text`` with every reading the vocabulary can spell; raises ReadingError.
     ``neutral``: add each syllable's neutral tone as a reading (callers that tolerate any tone
     at search time leave it out). ``words``: allow English words, as ``word`` units without
-    readings (else they are an error)."""
+    readings (else they are an error). ``readings``: the text's ``pinyin_readings`` when the
+    caller has them (from the cache), else pypinyin is asked."""
     units: list[Unit] = []
     pieces = [p for p in re.split(r"([A-Za-z]+)", text) if p]
-    hanzi = "".join(c for c in text if "\u4e00" <= c <= "\u9fff")
-    context = iter(_contextual(hanzi))
+    found = readings if readings is not None else pinyin_readings(text)
+    context = iter(zip(found.contextual, found.heteronyms, strict=True))
     for piece in pieces:
         if _LATIN.fullmatch(piece):
             for unit in _latin_units(piece):
@@ -176,8 +202,8 @@ def phrase_units(text: str, vocabulary: set[str] | frozenset[str],
             if not "\u4e00" <= char <= "\u9fff":
                 raise ReadingError(f"{text!r}: cannot say {char!r} with the model's pinyin "
                                    "tokens; write numbers and symbols as Chinese words")
-            initial, final = next(context)
-            options = _char_options(char, initial, final, neutral)
+            (initial, final), heteronyms = next(context)
+            options = _char_options(char, initial, final, neutral, heteronyms)
             units.append(Unit(char, _usable(options, vocabulary, text)))
     _third_tone_sandhi(units, vocabulary)
     return units

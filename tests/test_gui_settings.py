@@ -324,7 +324,7 @@ def replace_settings(value: AppSettings, **changes: Any) -> AppSettings:
 def weather_of(live: Any) -> Any:
     from app.actions.weather import WeatherActions
 
-    return next(m for m in live.built.actions.modules if isinstance(m, WeatherActions))
+    return live.built.actions.module(WeatherActions)  # built now if no turn asked yet
 
 
 def apply_and_wait(qtbot: Any, dialog: SettingsDialog) -> None:

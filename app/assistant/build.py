@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.actions.registry import BUILT_IN_ACTIONS, ActionSet, build_actions
 from app.actions.timer_store import Entry
@@ -25,6 +25,9 @@ from intents.errors import GrammarErrors
 from intents.grammar import default_lists_dir
 from intents.last_good import LastGood
 from intents.model import ActionNeeds, Grammar
+
+if TYPE_CHECKING:
+    from app.actions.apps import AppActions
 
 
 @dataclass
@@ -42,10 +45,11 @@ def build_assistant(grammar: Callable[[], Grammar], match: Callable[..., Any], *
                     grammar_path: Path, lists: Path | None = None, dry_run: bool = False,
                     settings: AppSettings | None = None,
                     on_timer: Callable[[Entry], None] | None = None,
-                    stop_speaking: Callable[[], None] | None = None) -> Built:
+                    stop_speaking: Callable[[], None] | None = None,
+                    apps: AppActions | None = None) -> Built:
     settings = settings or load_settings()
     actions = build_actions(settings, grammar, lists_dir=lists or default_lists_dir(grammar_path),
-                            on_timer=on_timer, stop_speaking=stop_speaking)
+                            on_timer=on_timer, stop_speaking=stop_speaking, apps=apps)
     problems = missing_handlers(grammar(), actions.handlers)
     if problems:
         actions.close()

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from app.actions.apps import AppActions
+from app.actions.registry import prepare_apps
 from app.actions.timer_replies import announcement, missed_text
 from app.actions.timer_store import Entry
 from app.assistant.build import Built, build_assistant, grammar_errors_message, known_actions
@@ -40,6 +42,7 @@ def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool =
                **listener_parts: Any) -> Live:
     if options.known_actions is None:  # the grammar is checked against the actions behind it
         options = replace(options, known_actions=known_actions())
+    options, apps = _apps_listed(options)
     listened = build_listener(options, on_event, **listener_parts)
     listener = listened.listener
     live_grammar = listener.understanders
@@ -56,7 +59,7 @@ def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool =
     try:
         built = build_assistant(grammar, store.match, grammar_path=store.path,
                                 lists=store.lists_dir, dry_run=dry_run, on_timer=on_timer,
-                                stop_speaking=_stopper(listened))
+                                stop_speaking=_stopper(listened), apps=apps)
     except GrammarErrors as exc:
         listened.close()
         raise grammar_errors_message(exc, store.path) from exc
@@ -70,6 +73,18 @@ def build_live(options: ListenerOptions, on_event: EventSink, *, dry_run: bool =
     if text:
         service.announce(text)
     return Live(listened, built, service)
+
+
+def _apps_listed(options: ListenerOptions) -> tuple[ListenerOptions, AppActions]:
+    """The installed apps, merged into the grammar's apps list before the grammar is loaded
+    (after, the rewritten list would have it loaded and compiled a second time); the options
+    name the grammar folder they used."""
+    from intents.grammar import default_lists_dir
+    from intents.store import ensure_user_grammar
+
+    path = options.grammar if options.grammar is not None else ensure_user_grammar()
+    apps = prepare_apps(options.lists or default_lists_dir(path))
+    return replace(options, grammar=path), apps
 
 
 def _stopper(listened: Assembled) -> Any:

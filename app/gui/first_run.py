@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from app.gui.gui_thread import gui_mailbox
 from asr import settings
 from asr.errors import InstallError, ModelError
-from asr.install import install_from_dir, install_from_url
 from asr.manifest import Manifest, verify_dir
 
 log = logging.getLogger("lingyin.gui")
@@ -154,6 +153,8 @@ class InstallPanel(QWidget):
         """Install from ``folder`` (the model folder or its parent) on a worker thread."""
 
         def job(progress: InstallProgress) -> None:
+            from asr.install import install_from_dir  # the HTTP stack: only for an install
+
             install_from_dir(folder, self.target, self.manifest, progress)
 
         return self._start(job, str(folder), downloading=False)
@@ -163,6 +164,8 @@ class InstallPanel(QWidget):
         manifest = replace(self.manifest, archive_url=url or self.url)
 
         def job(progress: InstallProgress) -> None:
+            from asr.install import install_from_url
+
             install_from_url(self.target, manifest, progress)
 
         return self._start(job, manifest.archive_url, downloading=True)

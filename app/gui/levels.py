@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # the meter is drawn before the core (numpy, the listener) is imported
+    import numpy as np
 
-from app.listener.sources import AudioSource
-from asr.audio import AudioChunk
+    from app.listener.sources import AudioSource
+    from asr.audio import AudioChunk
 
 FLOOR_DB = -60.0  # shown as an empty meter
 
@@ -18,7 +19,8 @@ FLOOR_DB = -60.0  # shown as an empty meter
 def rms(samples: np.ndarray) -> float:
     if samples.size == 0:
         return 0.0
-    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    wide = samples.astype("float64")
+    return math.sqrt(float((wide * wide).mean()))
 
 
 def meter_fraction(value: float) -> float:
@@ -40,7 +42,7 @@ class LevelSource:
     def read(self, timeout: float) -> AudioChunk | None:
         chunk = self.inner.read(timeout)
         if chunk is not None:
-            self.on_level(rms(np.asarray(chunk.samples)))
+            self.on_level(rms(chunk.samples))
         return chunk
 
     def open(self) -> None:

@@ -14,13 +14,12 @@ import os
 from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.config import AppSettings, load_settings
-from app.gui.levels import LevelSource
-from app.listener.assemble import ListenerOptions, make_source
-from app.listener.machine import MachineConfig, Mode
-from app.listener.speaker import SpeakerSettings
+
+if TYPE_CHECKING:  # the core's modules are imported on the loader thread, after the first paint
+    from app.listener.assemble import ListenerOptions
 
 INPUT_ENV = "LINGYIN_GUI_INPUT"  # an audio file to listen to instead of the microphone
 
@@ -44,6 +43,10 @@ def model_folder(settings: AppSettings) -> Path | None:
 
 
 def listener_options(settings: AppSettings, input_file: Path | None = None) -> ListenerOptions:
+    from app.listener.assemble import ListenerOptions
+    from app.listener.machine import MachineConfig, Mode
+    from app.listener.speaker import SpeakerSettings
+
     mode = Mode.WAKE if settings.mode == "wake" else Mode.PTT
     return ListenerOptions(
         machine=MachineConfig(mode=mode, hold=True, follow_up=settings.follow_up,
@@ -57,16 +60,17 @@ def listener_options(settings: AppSettings, input_file: Path | None = None) -> L
 
 
 def prepare_to_hanzi(note: Callable[[str], None] | None = None) -> Any:
-    """Load the pinyin→Hanzi converter; when its lexicon must be built first (the first run,
-    ~30 s), ``note`` says so in the window meanwhile (and '' once done)."""
-    from asr.hanzi_data import read_cached
-    from intents.speech import load_to_hanzi
+    """The pinyin→Hanzi converter, loaded at its first use (asr/hanzi.py ``lazy_to_hanzi``);
+    when its lexicon must be built first (the first run, ~30 s), built now and ``note`` says so
+    in the window meanwhile (and '' once done)."""
+    from asr.hanzi import lazy_to_hanzi
+    from asr.hanzi_data import lexicon_path
 
-    if note is None or read_cached() is not None:
-        return load_to_hanzi()
+    if note is None or lexicon_path().is_file():
+        return lazy_to_hanzi()
     note(LEXICON_NOTE)
     try:
-        return load_to_hanzi()
+        return lazy_to_hanzi()
     finally:
         note("")
 
@@ -81,6 +85,8 @@ def live_factory(settings: AppSettings | None = None, input_file: Path | None = 
     def build(bridge: Any) -> Any:
         from app.assistant.build import declare_actions
         from app.assistant.live import build_live
+        from app.gui.levels import LevelSource
+        from app.listener.assemble import make_source
 
         declare_actions()  # before the grammar store loads the user's grammar
         if "to_hanzi" not in parts:
@@ -165,6 +171,8 @@ def _carry_state(old: Any, new: Any) -> None:
 
 def update_voice(voice: Any, new: AppSettings) -> None:
     """The speaker reads its settings for each reply: the next one uses these."""
+    from app.listener.speaker import SpeakerSettings
+
     current = getattr(voice, "settings", None)
     if isinstance(current, SpeakerSettings):
         voice.settings = replace(current, enabled=new.speak, voice=new.voice, rate=new.rate,

@@ -19,7 +19,7 @@ from asr.kws import DEFAULT_SENSITIVITY, Keyword, KeywordSpotter
 from asr.readings import ReadingError
 from asr.recognizer import Recognizer
 from intents.model import KnownActions
-from intents.speech import LiveUnderstander, ToHanzi, load_to_hanzi
+from intents.speech import LiveUnderstander, ToHanzi
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,10 @@ def build_listener(options: ListenerOptions, on_event: EventSink, *,
                    source: AudioSource | None = None, voice: Voice | None = None) -> Assembled:
     """``voice``: instead of the speaker ``options.speak`` would make (tests)."""
     recognizer = recognizer or Recognizer.load(options.model_dir)
-    to_hanzi = to_hanzi or load_to_hanzi()
+    if to_hanzi is None:
+        from asr.hanzi import lazy_to_hanzi
+
+        to_hanzi = lazy_to_hanzi()  # loaded when a turn first converts free speech
     live = live_understander(recognizer, options.grammar, options.lists, to_hanzi,
                              options.known_actions)
     spotter = build_spotter(recognizer, options.wake)

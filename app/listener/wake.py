@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from asr.audio import AudioChunk
 from asr.kws import Detection, KeywordSpotter, SpotterStream
+from intents.textnorm import readings
 
 
 class WakeWatcher:
@@ -56,13 +57,21 @@ class WakeWatcher:
         return any(a <= detection.end <= b for a, b in self._deaf)
 
     def said_in(self, text: str) -> bool:
-        """Whether ``text`` contains a wake phrase (by toneless reading, so 小玲 counts too)."""
-        heard = f" {_toneless(text)} "
-        return any(f" {_toneless(k.phrase)} " in heard for k in self.spotter.keywords)
+        """Whether ``text`` contains a wake phrase, by toneless reading (so 小玲 counts too;
+        a polyphone by any of its readings: a doubtful reply is rather not heard than heard as
+        a wake word). The readings are pypinyin's character table as the text matcher reads it
+        (intents/textnorm.py), without importing pypinyin."""
+        heard = _syllables(text)
+        return any(_contains(heard, _syllables(k.phrase)) for k in self.spotter.keywords)
 
 
-def _toneless(text: str) -> str:
-    from pypinyin import Style, lazy_pinyin
+def _syllables(text: str) -> list[frozenset[str]]:
+    """Per Han character of ``text``, its toneless readings."""
+    return [frozenset(readings(c)) for c in text if "\u4e00" <= c <= "\u9fff"]
 
-    hanzi = "".join(c for c in text if "\u4e00" <= c <= "\u9fff")
-    return " ".join(lazy_pinyin(hanzi, style=Style.NORMAL))
+
+def _contains(heard: list[frozenset[str]], phrase: list[frozenset[str]]) -> bool:
+    """Whether ``phrase`` is read somewhere in ``heard``, syllable by syllable."""
+    size = len(phrase)
+    return size > 0 and any(all(heard[start + i] & phrase[i] for i in range(size))
+                            for start in range(len(heard) - size + 1))
