@@ -49,6 +49,7 @@ SHORT_PATH_TOKENS = 4
 SHORT_PATH_MARGIN = 1.0
 UNSURE_CONFIDENCE = 0.79  # the confidence of a result to confirm (below the matcher's 0.8)
 READ_BACK_DIGITS = 7  # a digit string this long is always read back before acting
+STEADY_SAMPLES = SAMPLE_RATE // 5  # free decoding unchanged this long: convert it ahead
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,22 @@ class UnderstandingStream:
         self.owner, self.stream, self.both = owner, stream, both
         self._heard_text: tuple[str, str] | None = None  # (free pinyin, its Hanzi)
         self.memo = LatticeMemo()  # the grammar path's alignment, walked as it grows
+        self._steady = ("", 0)  # free decoding's pinyin and for how many samples it has held
 
     def accept(self, samples: Samples) -> None:
+        """Decode more audio, and do now what the decision will need: walk the grammar path's
+        alignment as it grows, and convert what free decoding heard once it has held still
+        for a moment (the speaker has likely stopped), so the decision itself only finishes."""
         self.stream.accept(samples)
         path = self.both.constrained.best()
-        if path is not None and path.tokens:  # align as we go: the decision only adds the end
+        if path is not None and path.tokens:
             self.owner.graph.lattice(path.tokens, self.owner.similar, TONE_COST, self.memo)
+        free = self.stream.partial()
+        held = self._steady[1] + len(samples) if free.pinyin == self._steady[0] else 0
+        self._steady = (free.pinyin, held)
+        if (held >= STEADY_SAMPLES and free.tokens and getattr(self.owner.to_hanzi, "loaded", True)
+                and (self._heard_text is None or self._heard_text[0] != free.pinyin)):
+            self._heard(free)
 
     def partial(self) -> Result:
         return self.stream.partial()
