@@ -25,6 +25,7 @@ from asr import settings
 from asr.graph import ANY, EPS, GraphBuilder, TokenGraph
 from asr.labels import DigitLabel, IntentLabel, Label, SlotBegin, SlotEnd, SlotValue, TextLabel
 from asr.readings import ReadingError, phrase_units
+from intents.compile_child import compile_elsewhere
 from intents.grammar import expand_rules
 from intents.graph_cache import read_graph, write_graph
 from intents.model import Grammar, Intent
@@ -313,6 +314,9 @@ def load_or_compile(grammar: Grammar, ids: Mapping[str, int], costs: Costs = Cos
         return graph
     path = folder / f"{key[:32]}.graph"
     graph = read_graph(path, key)
+    if graph is None and compile_elsewhere(grammar, ids, costs, path, key):
+        graph = read_graph(path, key)
+        _prune(folder)
     if graph is None:
         graph = compile_grammar(grammar, ids, costs)
         _write_graph(path, key, graph)
@@ -328,9 +332,12 @@ _LOADED: weakref.WeakValueDictionary[str, TokenGraph] = weakref.WeakValueDiction
 def _write_graph(path: Path, key: str, graph: TokenGraph) -> None:
     """Store the graph (intents/graph_cache.py: data, never code); then prune the least
     recently used."""
-    if not write_graph(path, key, graph):
-        return
-    graphs = sorted(path.parent.glob("*.graph"), key=_mtime, reverse=True)
+    if write_graph(path, key, graph):
+        _prune(path.parent)
+
+
+def _prune(folder: Path) -> None:
+    graphs = sorted(folder.glob("*.graph"), key=_mtime, reverse=True)
     for stale in graphs[GRAPH_CACHE_KEEP:]:
         with contextlib.suppress(OSError):
             stale.unlink(missing_ok=True)
