@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asr import settings
+from asr.child import run_module
 from asr.hanzi_lm import NUMERALS, KenLMWords, is_number, kenlm_vocabulary, load_kenlm
 from asr.lexicon_file import BadTable, MappedTable, write_table
 from asr.pinyin_syllables import Syllable, encode_reading, syllable_from_pinyin
@@ -113,6 +114,10 @@ def load_tables(lm: KenLMWords | None,
         return tables
     if announce is not None:
         announce(BUILD_MESSAGE)
+    if path == lexicon_path() and run_module("asr.hanzi_data", ["--build"]):
+        tables = read_cached(path)  # built by a child: its ~400 MB peak went with it
+        if tables is not None:
+            return tables
     tables = build_tables(lm)
     if write_cache(tables, path):
         return read_cached(path) or tables  # mapped: the built dict is freed
@@ -267,3 +272,7 @@ def build_tables(lm: KenLMWords | None) -> HanziTables:
         for key, bucket in grouped.items()
     }
     return HanziTables(entries, lm is not None)
+
+
+if __name__ == "__main__":  # python -m asr.hanzi_data --build: what load_tables runs as a child
+    sys.exit(0 if sys.argv[1:] == ["--build"] and prepare_lexicon().saved else 1)

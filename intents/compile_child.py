@@ -7,22 +7,20 @@ The parent sends the loaded grammar (pickled: the child trusts its parent, and n
 back but an exit status), the child compiles it, stores it in the cache file and reads the
 hotword phrases' readings into the readings cache (asr/readings_cache.py) so the parent need not
 import pypinyin either. When a child cannot be started (a frozen bundle, a failure, a timeout) the
-caller compiles in its own process as before.
+caller compiles in its own process as before (asr/child.py).
 
     python -m intents.compile_child PATH KEY    # grammar, token ids and costs on stdin
 """
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from asr import settings
+from asr.child import run_module
 
 if TYPE_CHECKING:
     from intents.compile import Costs
@@ -44,23 +42,14 @@ def compile_elsewhere(grammar: Grammar, ids: Mapping[str, int], costs: Costs, pa
                       key: str) -> bool:
     """True when a child process compiled the grammar and stored its graph at ``path``; False
     for a small grammar (compiled in a moment, in process) or when no child could do it."""
-    if (getattr(sys, "frozen", False) or os.environ.get("LINGYIN_COMPILE_IN_PROCESS")
-            or list_items(grammar) < CHILD_ITEMS):
+    if list_items(grammar) < CHILD_ITEMS:
         return False
     try:
         payload = pickle.dumps((grammar, dict(ids), costs))
     except (pickle.PicklingError, TypeError, AttributeError):
         return False
-    root = str(settings.source_root())
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [root, *filter(None, [os.environ.get("PYTHONPATH")])]))
-    try:
-        done = subprocess.run([sys.executable, "-m", "intents.compile_child", str(path), key],
-                              input=payload, env=env, timeout=CHILD_SECONDS, check=False,
-                              stdout=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0 and path.is_file()
+    return (run_module("intents.compile_child", [str(path), key], payload, CHILD_SECONDS)
+            and path.is_file())
 
 
 def main(argv: list[str]) -> int:

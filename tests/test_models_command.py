@@ -46,6 +46,7 @@ def test_progress_bar_off_a_terminal_prints_finished_files_only() -> None:
 def quick_lexicon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """An empty cache folder and a tiny lexicon in place of the 30-second build; counts builds."""
     monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LINGYIN_COMPILE_IN_PROCESS", "1")  # the patched build, not a child's
     builds: list[int] = []
 
     def build(lm: object) -> HanziTables:

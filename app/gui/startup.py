@@ -60,19 +60,31 @@ def listener_options(settings: AppSettings, input_file: Path | None = None) -> L
 
 
 def prepare_to_hanzi(note: Callable[[str], None] | None = None) -> Any:
-    """The pinyin→Hanzi converter, loaded at its first use (asr/hanzi.py ``lazy_to_hanzi``);
-    when its lexicon must be built first (the first run, ~30 s), built now and ``note`` says so
-    in the window meanwhile (and '' once done)."""
-    from asr.hanzi import lazy_to_hanzi
+    """The pinyin→Hanzi converter, loaded at its first use (asr/hanzi.py ``lazy_to_hanzi``).
+    When its lexicon must be built first (the first run, ~20 s), the build starts now on a
+    thread of its own (a child process does the work) while the grammar loads, and ``note``
+    says so in the window until it is done; a turn that needs the converter before then waits
+    for it."""
+    import threading
+
+    from asr.hanzi import LazyConverter, lazy_to_hanzi
     from asr.hanzi_data import lexicon_path
 
     if note is None or lexicon_path().is_file():
         return lazy_to_hanzi()
+    converter = LazyConverter()
     note(LEXICON_NOTE)
-    try:
-        return lazy_to_hanzi()
-    finally:
-        note("")
+
+    def build() -> None:
+        try:
+            converter.converter()
+        except Exception:  # the first turn that needs it raises it again
+            pass
+        finally:
+            note("")
+
+    threading.Thread(target=build, name="lexicon", daemon=True).start()
+    return converter
 
 
 def live_factory(settings: AppSettings | None = None, input_file: Path | None = None, *,
