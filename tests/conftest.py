@@ -1,10 +1,16 @@
-"""Shared fixtures. A missing model or data folder fails loudly; nothing is skipped."""
+"""Shared fixtures. A missing model or data folder fails loudly; nothing is skipped.
+
+What is loaded once for the session (the recogniser, the pinyin→Hanzi converter, the default
+grammar, its text matcher and its SpeechUnderstander, the dev command grammar and its
+understander) is only read by the tests that use it: a test that changes one builds its own.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +65,75 @@ def to_hanzi() -> Callable[[str], str]:
 @pytest.fixture(scope="session")
 def samples_0001(clip) -> object:  # type: ignore[no-untyped-def]
     return load_audio(clip("W0001"))
+
+
+@pytest.fixture(scope="session")
+def default_grammar() -> Iterator[Any]:
+    """The bundled default grammar (resources/grammar/zh-CN), loaded once; a frozen value, and
+    checked at the end of the session against a fresh load (no test may have changed it)."""
+    from intents.grammar import load_grammar
+    from intents.store import bundled_grammar_dir
+
+    grammar = load_grammar(bundled_grammar_dir())
+    yield grammar
+    assert grammar == load_grammar(bundled_grammar_dir()), "a test changed the shared grammar"
+
+
+@pytest.fixture(scope="session")
+def default_matcher(default_grammar: Any) -> Any:
+    """The default grammar's text matcher, its tables loaded once (matching only reads it)."""
+    from intents.matcher import Matcher
+
+    return Matcher(default_grammar)
+
+
+@pytest.fixture(scope="session")
+def default_understander(recognizer: Recognizer, default_grammar: Any,
+                         to_hanzi: Callable[[str], str]) -> Any:
+    """The default grammar's SpeechUnderstander (its graph from the graph cache, compiled once
+    when missing); each ``understand`` or ``stream`` has its own search state."""
+    from intents.speech import SpeechUnderstander
+
+    return SpeechUnderstander(recognizer, default_grammar, to_hanzi=to_hanzi)
+
+
+@pytest.fixture(scope="session")
+def dev_grammar(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, str]
+                ) -> Iterator[Path]:
+    """The benchmark's dev command grammar with its song list (tests/listen_helpers.py), written
+    once; tests only read it (one that edits a grammar copies it first), as checked at the end."""
+    from listen_helpers import write_dev_grammar
+
+    folder = write_dev_grammar(tmp_path_factory.mktemp("dev_grammar"), dev_texts)
+    written = _files_of(folder)
+    yield folder
+    assert _files_of(folder) == written, "a test changed the shared dev grammar folder"
+
+
+def _files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def dev_understander(recognizer: Recognizer, dev_grammar: Path,
+                     to_hanzi: Callable[[str], str]) -> Any:
+    from intents.grammar import load_grammar
+    from intents.speech import SpeechUnderstander
+
+    return SpeechUnderstander(recognizer, load_grammar(dev_grammar), to_hanzi=to_hanzi)
+
+
+@pytest.fixture(autouse=True)
+def _qt_widgets_deleted(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a Qt test, delete the widgets pytest-qt closed (its ``deleteLater`` runs only in an
+    event loop, and a test without one left every window it opened alive: ~27 MB each)."""
+    yield
+    if "qtbot" in request.fixturenames:  # torn down after qtbot, which closed the widgets
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        if QCoreApplication.instance() is not None:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 pytest_plugins = ["pulse_fixtures"]  # tests/pulse_fixtures.py: private PulseAudio server

@@ -271,15 +271,11 @@ class FakeHomeAssistant:
 
 
 def say_to_home(home: Any, texts_and_states: list[tuple[str, str, str]],
-                fake: FakeHomeAssistant) -> None:
-    """Each sentence through the default grammar's matcher and the home action it names: it
-    must perform, and leave ``entity`` in ``state``."""
+                fake: FakeHomeAssistant, matcher: Any) -> None:
+    """Each sentence through ``matcher`` (the default grammar's: the ``default_matcher``
+    fixture) and the home action it names: it must perform, and leave ``entity`` in ``state``."""
     from app.actions.base import ActionRequest
-    from intents.grammar import load_grammar
-    from intents.matcher import Matcher
-    from intents.store import bundled_grammar_dir
 
-    matcher = Matcher(load_grammar(bundled_grammar_dir()))
     for text, entity, state in texts_and_states:
         match = matcher.match(text)
         assert match is not None and match.domain == "home", text

@@ -25,8 +25,8 @@ def at(year: int, month: int, day: int, hour: int, minute: int) -> ClockActions:
 
 
 @pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return Matcher(load_grammar(GRAMMAR))
+def matcher(default_matcher: Matcher) -> Matcher:
+    return default_matcher  # the session's (tests/conftest.py): matching only reads it
 
 
 def say(matcher: Matcher, clock: ClockActions, text: str, dry_run: bool = False) -> ActionResult:

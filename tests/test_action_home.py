@@ -7,6 +7,7 @@ import socket
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_home_assistant import TOKEN, FakeHomeAssistant, say_to_home
@@ -224,12 +225,13 @@ def test_devices_that_are_not_there(home: HomeActions, fake: FakeHomeAssistant) 
     assert fake.calls == []
 
 
-def test_sentences_of_the_default_grammar(home: HomeActions, fake: FakeHomeAssistant) -> None:
+def test_sentences_of_the_default_grammar(home: HomeActions, fake: FakeHomeAssistant,
+                                         default_matcher: Any) -> None:
     say_to_home(home, [("把卧室灯打开", "light.bedroom", "on"),
                        ("关掉卧室的灯", "light.bedroom", "off"),
                        ("打开书房的风扇", "switch.study_fan", "on"),
                        ("把卧室的窗帘打开", "cover.bedroom_curtain", "open"),
-                       ("关闭空调", "climate.living_room", "off")], fake)
+                       ("关闭空调", "climate.living_room", "off")], fake, default_matcher)
 
 
 # -- failures and dry runs -------------------------------------------------------------------

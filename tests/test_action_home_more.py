@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_home_assistant import ACTIVATED, TOKEN, FakeHomeAssistant, say_to_home
@@ -270,7 +271,8 @@ def test_no_vacuum(small: tuple[HomeActions, FakeHomeAssistant]) -> None:
 
 
 # -- the grammar's sentences and dry runs ----------------------------------------------------
-def test_sentences_of_the_default_grammar(home: HomeActions, fake: FakeHomeAssistant) -> None:
+def test_sentences_of_the_default_grammar(home: HomeActions, fake: FakeHomeAssistant,
+                                         default_matcher: Any) -> None:
     say_to_home(home, [("客厅灯换成蓝色的", "light.living_room_strip", "on"),
                        ("把卧室窗帘打开百分之三十", "cover.bedroom_curtain", "open"),
                        ("打开回家模式", "scene.arrive", ACTIVATED),
@@ -278,7 +280,7 @@ def test_sentences_of_the_default_grammar(home: HomeActions, fake: FakeHomeAssis
                        ("解锁前门", "lock.front_door", "unlocked"),
                        ("打扫一下客厅", "vacuum.roborock", "cleaning"),
                        ("扫地机器人回去充电", "vacuum.roborock", "returning"),
-                       ("书房的灯开着吗", "light.desk_lamp", "off")], fake)
+                       ("书房的灯开着吗", "light.desk_lamp", "off")], fake, default_matcher)
     assert fake.attribute("light.living_room_strip", "rgb_color") == [0, 0, 255]
     assert fake.attribute("cover.bedroom_curtain", "current_position") == 30
 

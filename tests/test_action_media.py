@@ -293,8 +293,8 @@ def test_the_system_opener_gets_the_path_as_one_argument(tmp_path: Path,
     assert log.read_text(encoding="utf-8").splitlines() == ["1", str(song)]
 
 
-def test_spoken_request_to_the_file(music: Path) -> None:
-    match = Matcher(load_grammar(GRAMMAR)).match("来一首周杰伦的晴天")
+def test_spoken_request_to_the_file(music: Path, default_matcher: Matcher) -> None:
+    match = default_matcher.match("来一首周杰伦的晴天")  # the default grammar's matcher
     assert match is not None and (match.domain, match.intent) == ("media", "play_song")
     opener = Opener()
     actions = mpris("unix:path=/none", music, opener)

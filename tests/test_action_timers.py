@@ -49,8 +49,8 @@ class FakeClock:
 
 
 @pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return Matcher(load_grammar(GRAMMAR))
+def matcher(default_matcher: Matcher) -> Matcher:
+    return default_matcher  # the session's (tests/conftest.py): matching only reads it
 
 
 @pytest.fixture

@@ -187,8 +187,9 @@ def test_a_server_without_sinks_has_no_output_device(pulse_server: PulseServer) 
     assert result.reply == "找不到音频输出设备：没有默认的输出设备"
 
 
-def test_spoken_text_to_the_sink(volume: VolumeActions, null_speaker: NullSpeaker) -> None:
-    matcher = Matcher(load_grammar(GRAMMAR))
+def test_spoken_text_to_the_sink(volume: VolumeActions, null_speaker: NullSpeaker,
+                                 default_matcher: Matcher) -> None:
+    matcher = default_matcher  # the default grammar's (tests/conftest.py)
     for text, level in [("音量调到百分之三十", 30), ("声音大一点", 40), ("把音量调到最大", 100),
                         ("小声点", 90)]:
         match = matcher.match(text)

@@ -279,9 +279,11 @@ def test_the_window_names_each_damaged_file_and_what_was_kept(qtbot, dirs: Path)
 
 
 def test_the_window_starts_its_core_with_damaged_settings_and_timers(  # type: ignore[no-untyped-def]
-        qtbot, dirs: Path, recognizer, to_hanzi) -> None:
+        qtbot, dirs: Path, recognizer, to_hanzi, default_understander) -> None:
     """The window's core once stopped at 无法启动 on a number for the token (or timers that are
-    not UTF-8); now it starts, and the window names both files."""
+    not UTF-8); now it starts, and the window names both files. (``default_understander`` holds
+    the default grammar's graph, which the user's copy of it shares, as in any process that has
+    it loaded: the fresh cache folder does not cost a compile.)"""
     from listen_helpers import silence
 
     from app.gui.bridge import Bridge

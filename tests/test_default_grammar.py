@@ -19,8 +19,8 @@ GOLDEN = yaml.safe_load((ROOT / "tests" / "data" / "grammar_golden_zh.yaml").rea
 
 
 @pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return Matcher(load_grammar(GRAMMAR))
+def matcher(default_matcher: Matcher) -> Matcher:
+    return default_matcher  # the session's (tests/conftest.py): matching only reads it
 
 
 def test_golden_file_is_substantial() -> None:

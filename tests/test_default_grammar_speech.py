@@ -4,16 +4,12 @@ a real command clip is understood through it."""
 from __future__ import annotations
 
 from asr.audio import load_audio
-from asr.recognizer import Recognizer
-from intents.grammar import load_grammar
-from intents.speech import SpeechUnderstander, ToHanzi
-from intents.store import bundled_grammar_dir
+from intents.speech import SpeechUnderstander
 
 
-def test_default_grammar_understands_a_temperature_command(recognizer: Recognizer, clip,
-                                                            to_hanzi: ToHanzi) -> None:  # type: ignore[no-untyped-def]
-    understander = SpeechUnderstander(recognizer, load_grammar(bundled_grammar_dir()),
-                                      to_hanzi=to_hanzi)
+def test_default_grammar_understands_a_temperature_command(  # type: ignore[no-untyped-def]
+        default_understander: SpeechUnderstander, clip) -> None:
+    understander = default_understander  # tests/conftest.py: the default grammar's, shared
     assert understander.graph.num_arcs > 1000
     result = understander.understand(load_audio(clip("W0001")))  # 设定二十九度
     assert not result.rejected
@@ -21,8 +17,6 @@ def test_default_grammar_understands_a_temperature_command(recognizer: Recognize
     assert isinstance(result.slots["temperature"], int)  # JSON shows 29, not 29.0
 
 
-def test_default_grammar_rejects_news(recognizer: Recognizer, clip,
-                                      to_hanzi: ToHanzi) -> None:  # type: ignore[no-untyped-def]
-    understander = SpeechUnderstander(recognizer, load_grammar(bundled_grammar_dir()),
-                                      to_hanzi=to_hanzi)
-    assert understander.understand(load_audio(clip("W0300"))).rejected
+def test_default_grammar_rejects_news(default_understander: SpeechUnderstander,  # type: ignore[no-untyped-def]
+                                      clip) -> None:
+    assert default_understander.understand(load_audio(clip("W0300"))).rejected

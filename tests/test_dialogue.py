@@ -16,23 +16,21 @@ from app.assistant.dialogue import Dialogue
 from app.assistant.dispatcher import Dispatcher, missing_handlers
 from app.assistant.policy import Policy
 from app.assistant.spoken import spoken_text
-from intents.grammar import load_grammar
 from intents.matcher import Matcher
 from intents.model import Grammar
-from intents.store import bundled_grammar_dir
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "conversations.yaml"
 CONVERSATIONS = yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))["conversations"]
 
 
 @pytest.fixture(scope="module")
-def grammar() -> Grammar:
-    return load_grammar(bundled_grammar_dir())
+def grammar(default_grammar: Grammar) -> Grammar:
+    return default_grammar  # the session's (tests/conftest.py): a frozen value
 
 
 @pytest.fixture(scope="module")
-def matcher(grammar: Grammar) -> Matcher:
-    return Matcher(grammar)
+def matcher(default_matcher: Matcher) -> Matcher:
+    return default_matcher  # the default grammar's, shared: matching only reads it
 
 
 class Recorder:

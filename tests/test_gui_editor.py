@@ -38,7 +38,7 @@ assert GOOD.startswith('      - "<请><把>(') and ")" in GOOD, GOOD
 BROKEN = GOOD.replace(")", "", 1)  # its first group left open
 COL = GOOD.index("(") + 1
 NEW = '      - "喇叭定格在{volume}"'  # a sentence the default grammar does not have
-TIMEOUT = 30_000
+TIMEOUT = 60_000  # a bound, not a pause: Save runs the default grammar's check (~15 s)
 INTENT_LINE, _ = line_after("home.yaml", "    intent: set_temperature", 0)
 
 

@@ -172,14 +172,23 @@ def test_the_first_lexicon_build_is_explained_in_the_window(  # type: ignore[no-
 
     from PySide6.QtWidgets import QLabel
 
+    from asr.hanzi import HanziConverter
+
     monkeypatch.setenv("LINGYIN_CACHE_DIR", str(tmp_path / "cache"))
     building = threading.Event()
 
-    def slow_build() -> Callable[[str], str]:
-        building.wait(30)
-        return lambda pinyin: ""
+    class Built:
+        def convert(self, pinyin: str) -> str:
+            return ""
 
-    monkeypatch.setattr("intents.speech.load_to_hanzi", slow_build)
+    def slow_build() -> Built:
+        building.wait(30)
+        return Built()
+
+    # the window's build (app/gui/startup.py prepare_to_hanzi) loads through HanziConverter.load
+    # on its "lexicon" thread: held here, it never builds a real lexicon in the fresh cache folder
+    # (a ~20 s child process that ran on into the tests after this one)
+    monkeypatch.setattr(HanziConverter, "load", staticmethod(slow_build))
     window, bridge = open_window(qtbot, tmp_path)
     start_core(window, bridge, AppSettings(speak=False, model_folder=str(shared_models / MODEL)),
                source=FileSource("silence", 512, fast=False, samples=silence(30.0)))

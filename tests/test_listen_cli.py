@@ -26,6 +26,8 @@ UNDERSTAND_FIELDS = {"text", "pinyin", "domain", "intent", "slots", "confidence"
 
 @pytest.fixture(scope="module")
 def grammar(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, str]) -> Path:
+    # its own copy, not the session's dev_grammar: `lingyin listen` builds the whole assistant,
+    # which writes the computer's apps into the grammar's lists folder (lists/apps.txt)
     return write_dev_grammar(tmp_path_factory.mktemp("grammar"), dev_texts)
 
 

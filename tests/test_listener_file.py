@@ -7,25 +7,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from listen_helpers import espeak, intents_of, kinds, listen, silence, write_dev_grammar
+from listen_helpers import espeak, intents_of, kinds, listen, silence
 
 from app.listener.runtime import Reply
 from asr.audio import load_audio
-from asr.recognizer import Recognizer
-from intents.grammar import load_grammar
-from intents.speech import SpeechUnderstander, ToHanzi
+from intents.speech import SpeechUnderstander
 
 COMMAND_CLIPS = ("W0001", "W0005", "W0036", "W0038", "W0083", "W0090")
 
 
 @pytest.fixture(scope="module")
-def grammar(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, str]) -> Path:
-    return write_dev_grammar(tmp_path_factory.mktemp("grammar"), dev_texts)
+def grammar(dev_grammar: Path) -> Path:
+    return dev_grammar  # written once for the session (tests/conftest.py); only read here
 
 
 @pytest.fixture(scope="module")
-def understood(grammar: Path, recognizer: Recognizer, to_hanzi: ToHanzi, clip) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    understander = SpeechUnderstander(recognizer, load_grammar(grammar), to_hanzi=to_hanzi)
+def understood(dev_understander: SpeechUnderstander, clip) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    understander = dev_understander  # the dev grammar's, shared (tests/conftest.py)
     out = {}
     for utt in COMMAND_CLIPS:
         result = understander.understand(load_audio(clip(utt)))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from listen_helpers import dev_wake_phrase, intents_of, kinds, silence, write_dev_grammar
+from listen_helpers import dev_wake_phrase, intents_of, kinds, silence
 from pulse import NullSpeaker, PulseServer, VirtualMic
 
 from app.listener.assemble import ListenerOptions, build_listener
@@ -83,11 +83,6 @@ def run_listener(recognizer, to_hanzi) -> Iterator[Callable[..., Running]]:  # t
         running.thread.join(10)
         assert not running.thread.is_alive(), "the listener did not stop"
         assembled.close()  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def dev_grammar(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, str]) -> Path:
-    return write_dev_grammar(tmp_path_factory.mktemp("grammar"), dev_texts)
 
 
 def is_state(name: str) -> Callable[[ListenerEvent], bool]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from listen_helpers import dev_wake_phrase, intents_of, kinds, listen, silence, write_dev_grammar
+from listen_helpers import dev_wake_phrase, intents_of, kinds, listen, silence
 
 from app.listener.events import ListenerEvent
 from app.listener.runtime import Listener, Reply
@@ -27,8 +27,8 @@ NOT_UNDERSTOOD = "抱歉，我没听懂"
 
 
 @pytest.fixture(scope="module")
-def grammar(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, str]) -> Path:
-    return write_dev_grammar(tmp_path_factory.mktemp("grammar"), dev_texts)
+def grammar(dev_grammar: Path) -> Path:
+    return dev_grammar  # written once for the session (tests/conftest.py); only read here
 
 
 def voiced(text: str, voice: str = "cmn-latn-pinyin", speed: int = 175) -> Samples:

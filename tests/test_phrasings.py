@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bench.phrasings import PHRASINGS, load_commands, load_never, score_commands, score_never
-from intents.grammar import load_grammar
 from intents.matcher import Matcher
 from intents.sentence_kind import sentence_kind
 
@@ -16,8 +15,8 @@ GRAMMAR = Path(__file__).parent.parent / "resources" / "grammar" / "zh-CN"
 
 
 @pytest.fixture(scope="module")
-def matcher() -> Matcher:
-    return Matcher(load_grammar(GRAMMAR))
+def matcher(default_matcher: Matcher) -> Matcher:
+    return default_matcher  # the session's (tests/conftest.py): matching only reads it
 
 
 @pytest.mark.parametrize("name", ["commands", "blind", "blind2", "blind3"])

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from listen_helpers import intents_of, listen, silence, write_dev_grammar
+from listen_helpers import intents_of, listen, silence
 
 from app.actions._platform import RunResult
 from app.actions.base import ActionRequest
@@ -26,8 +26,8 @@ from asr.audio import load_audio
 
 
 @pytest.fixture(scope="module")
-def grammar(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, str]) -> Path:
-    return write_dev_grammar(tmp_path_factory.mktemp("grammar"), dev_texts)
+def grammar(dev_grammar: Path) -> Path:
+    return dev_grammar  # written once for the session (tests/conftest.py); only read here
 
 
 class Assistant:

@@ -39,19 +39,13 @@ OUT_OF_GRAMMAR = ("W0122", "W0129", "W0200", "W0006", "W0017")  # news, names an
 
 
 @pytest.fixture(scope="module")
-def grammar_dir(tmp_path_factory: pytest.TempPathFactory, dev_texts: dict[str, str]) -> Path:
-    folder = tmp_path_factory.mktemp("dev_commands")
-    shutil.copy(COMMANDS, folder / "commands.yaml")
-    titles = dict.fromkeys(m[1] for t in dev_texts.values() if (m := SONG.match(t.strip())))
-    (folder / "lists").mkdir()
-    (folder / "lists" / "songs.txt").write_text("\n".join(titles) + "\n", encoding="utf-8")
-    return folder
+def grammar_dir(dev_grammar: Path) -> Path:
+    return dev_grammar  # the dev command grammar, written once (tests/conftest.py); only read
 
 
 @pytest.fixture(scope="module")
-def understander(recognizer: Recognizer, grammar_dir: Path,
-                  to_hanzi: ToHanzi) -> SpeechUnderstander:
-    return SpeechUnderstander(recognizer, load_grammar(grammar_dir), to_hanzi=to_hanzi)
+def understander(dev_understander: SpeechUnderstander) -> SpeechUnderstander:
+    return dev_understander  # its understander, shared: each understand() has its own stream
 
 
 def reading(result) -> tuple[str, dict[str, object]] | None:  # type: ignore[no-untyped-def]
