@@ -21,14 +21,13 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from asr import settings
+from asr.durable import replace_atomically
 from asr.readings import Option, TextReadings, han_characters, pinyin_readings
 
 FORMAT = 1
@@ -119,20 +118,7 @@ def write_cache(path: Path, key: str, readings: Mapping[str, TextReadings],
                       sort_keys=True).encode("utf-8")
     head = json.dumps({"format": FORMAT, "key": key,
                        "sha256": hashlib.sha256(body).hexdigest()}).encode("utf-8")
-    temporary: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".readings-",
-                                         suffix=".tmp", delete=False) as handle:
-            temporary = Path(handle.name)
-            handle.write(head + b"\n" + body)
-        os.replace(temporary, path)
-    except OSError:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
-        return False
-    return True
+    return replace_atomically(path, head + b"\n" + body)
 
 
 def _encode(readings: Mapping[str, TextReadings]) -> dict[str, Any]:

@@ -24,13 +24,13 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from asr.durable import replace_atomically
 from asr.graph import ANY, EPS, NO_LABEL, TokenGraph, arc_ranges
 from asr.labels import DigitLabel, IntentLabel, Label, SlotBegin, SlotEnd, SlotValue, TextLabel
 
@@ -99,21 +99,7 @@ def write_graph(path: Path, key: str, graph: TokenGraph) -> bool:
         body.extend(b"\0" * (places[name] - PREFIX.size - len(body)))
         body.extend(array.tobytes())
     prefix = PREFIX.pack(MAGIC, FORMAT, len(header), hashlib.sha256(body).digest())
-    temporary: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".graph-",
-                                         suffix=".tmp", delete=False) as handle:
-            temporary = Path(handle.name)
-            handle.write(prefix)
-            handle.write(body)
-        os.replace(temporary, path)
-    except OSError:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
-        return False
-    return True
+    return replace_atomically(path, prefix, body)
 
 
 def _header(key: str, labels: list[Any], arrays: dict[str, np.ndarray]
