@@ -137,3 +137,19 @@ def _qt_widgets_deleted(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 pytest_plugins = ["pulse_fixtures"]  # tests/pulse_fixtures.py: private PulseAudio server
+
+
+@pytest.fixture()
+def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the grammar compilations in this process (the compiler still runs)."""
+    from intents.compile import GraphCompiler
+
+    calls: list[int] = []
+    real = GraphCompiler.compile
+
+    def counting(self: GraphCompiler):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(GraphCompiler, "compile", counting)
+    return calls

@@ -53,20 +53,6 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "cache" / "graphs"
 
 
-@pytest.fixture()
-def compiled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the grammar compilations (the compiler still runs)."""
-    calls: list[int] = []
-    real = GraphCompiler.compile
-
-    def counting(self: GraphCompiler):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(self)
-
-    monkeypatch.setattr(GraphCompiler, "compile", counting)
-    return calls
-
-
 def test_second_understander_loads_the_compiled_graph(
         recognizer: Recognizer, to_hanzi: ToHanzi, grammar_path: Path, cache: Path, clip,  # type: ignore[no-untyped-def]
         monkeypatch: pytest.MonkeyPatch) -> None:
